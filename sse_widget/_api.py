@@ -1,0 +1,211 @@
+"""``aiter_events`` and its sync twin ``iter_events``: the I/O loops around a session.
+
+Both loops are the same few steps; every decision (what to send, whether a response is
+acceptable, whether and when to reconnect) belongs to ``StreamSession``. Opening a
+connection goes through httpx-sse's ``aconnect_sse``/``connect_sse`` (which set
+``Accept: text/event-stream`` and ``Cache-Control: no-store``); the body is parsed by our
+``EventDecoder`` instead of httpx-sse's ``aiter_sse`` (see ``_decoder.py`` for why).
+
+Leaving the iteration early (``break``, an exception, ``aclose()``, task cancellation)
+exits the ``stream`` context at once, which closes the connection; a client we created is
+closed too, a caller's client is left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import httpx
+from httpx_sse import aconnect_sse, connect_sse
+
+from ._exceptions import BODY_EXCERPT_BYTES, ResponseError
+from ._models import Event
+from ._reconnect import ReconnectSpec
+from ._session import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    OpenHook,
+    ReconnectHook,
+    ResponseCheck,
+    StreamSession,
+)
+
+__all__ = ["aiter_events", "iter_events"]
+
+
+def aiter_events(
+    url: str | httpx.URL,
+    *,
+    method: str | None = None,
+    headers: Mapping[str, str] | httpx.Headers | None = None,
+    params: Any = None,
+    json: Any = None,
+    content: str | bytes | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    reconnect: ReconnectSpec = True,
+    client: httpx.AsyncClient | None = None,
+    on_open: OpenHook | None = None,
+    on_reconnect: ReconnectHook | None = None,
+) -> AsyncIterator[Event]:
+    """Stream the events of ``url`` as they arrive, reconnecting by policy.
+
+    - ``method`` defaults to ``POST`` when ``json`` or ``content`` is given, else ``GET``.
+    - ``timeout``: seconds to connect and send the request. ``idle_timeout``: seconds
+      without any byte (comments count) before the stream is declared dead. ``None``
+      waits forever.
+    - ``reconnect``: ``True``/``"safe"`` (default: LLM-safe), ``"eventsource"`` (the
+      browser's model, for live feeds), ``False``, or a ``Reconnect(...)``.
+    - ``client``: an ``httpx.AsyncClient`` you own (base URL, auth, proxies); not closed.
+    - ``on_open(response)`` runs for each accepted response (raise to reject it);
+      ``on_reconnect(attempt)`` before each reconnection wait.
+
+    Raises a ``StreamError`` subclass on failure, after yielding every event received
+    before it. Arguments are checked at the call, before any request.
+
+    >>> async for event in aiter_events(url, json={"stream": True}):  # doctest: +SKIP
+    ...     print(event.data)
+    """
+    session = StreamSession(
+        url,
+        method=method,
+        headers=headers,
+        params=params,
+        json=json,
+        content=content,
+        timeout=timeout,
+        idle_timeout=idle_timeout,
+        reconnect=reconnect,
+        on_open=on_open,
+        on_reconnect=on_reconnect,
+    )
+    return _aiter_session(session, client)
+
+
+def iter_events(
+    url: str | httpx.URL,
+    *,
+    method: str | None = None,
+    headers: Mapping[str, str] | httpx.Headers | None = None,
+    params: Any = None,
+    json: Any = None,
+    content: str | bytes | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    reconnect: ReconnectSpec = True,
+    client: httpx.Client | None = None,
+    on_open: OpenHook | None = None,
+    on_reconnect: ReconnectHook | None = None,
+) -> Iterator[Event]:
+    """The blocking twin of ``aiter_events``; ``client`` is an ``httpx.Client``.
+
+    >>> for event in iter_events(url):  # doctest: +SKIP
+    ...     print(event.data)
+    """
+    session = StreamSession(
+        url,
+        method=method,
+        headers=headers,
+        params=params,
+        json=json,
+        content=content,
+        timeout=timeout,
+        idle_timeout=idle_timeout,
+        reconnect=reconnect,
+        on_open=on_open,
+        on_reconnect=on_reconnect,
+    )
+    return _iter_session(session, client)
+
+
+async def _aiter_session(
+    session: StreamSession, client: httpx.AsyncClient | None
+) -> AsyncIterator[Event]:
+    http = client if client is not None else httpx.AsyncClient()
+    try:
+        while True:
+            try:
+                async with aconnect_sse(
+                    http, session.method, str(session.url), **session.request_args()
+                ) as source:
+                    response = source.response
+                    verdict = session.check(response)
+                    if verdict is ResponseCheck.NO_CONTENT:
+                        return
+                    if verdict is not ResponseCheck.OK:
+                        raise verdict.error(response, await _aread_excerpt(response))
+                    decoder = session.connected(response)
+                    async for chunk in response.aiter_bytes():
+                        events = decoder.feed(chunk)
+                        if events:
+                            session.received(len(events))
+                            for event in events:
+                                yield event
+                delay = session.after_end()
+            except (httpx.HTTPError, ResponseError) as exc:
+                delay = session.after_failure(exc)
+            if delay is None:
+                return
+            await asyncio.sleep(delay)
+    finally:
+        if client is None:
+            await http.aclose()
+
+
+def _iter_session(session: StreamSession, client: httpx.Client | None) -> Iterator[Event]:
+    http = client if client is not None else httpx.Client()
+    try:
+        while True:
+            try:
+                with connect_sse(
+                    http, session.method, str(session.url), **session.request_args()
+                ) as source:
+                    response = source.response
+                    verdict = session.check(response)
+                    if verdict is ResponseCheck.NO_CONTENT:
+                        return
+                    if verdict is not ResponseCheck.OK:
+                        raise verdict.error(response, _read_excerpt(response))
+                    decoder = session.connected(response)
+                    for chunk in response.iter_bytes():
+                        events = decoder.feed(chunk)
+                        if events:
+                            session.received(len(events))
+                            yield from events
+                delay = session.after_end()
+            except (httpx.HTTPError, ResponseError) as exc:
+                delay = session.after_failure(exc)
+            if delay is None:
+                return
+            time.sleep(delay)
+    finally:
+        if client is None:
+            http.close()
+
+
+async def _aread_excerpt(response: httpx.Response) -> bytes:
+    """The first KB or so of a rejected response's body; whatever arrived if reading fails."""
+    body = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > BODY_EXCERPT_BYTES:
+                break
+    except httpx.HTTPError:
+        pass
+    return bytes(body)
+
+
+def _read_excerpt(response: httpx.Response) -> bytes:
+    body = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > BODY_EXCERPT_BYTES:
+                break
+    except httpx.HTTPError:
+        pass
+    return bytes(body)

@@ -1,0 +1,178 @@
+"""Every failure of a stream is a ``StreamError``.
+
+The tree::
+
+    StreamError                   root: catch this for "the stream failed"
+    ├── ResponseError             the server answered, but not with an event stream
+    │   ├── HTTPStatusError       a status other than 200 (after redirects)
+    │   └── ContentTypeError      200, but the Content-Type is not text/event-stream
+    ├── NetworkError              the connection could not be made or did not last
+    │   ├── ConnectError          connecting or sending the request failed or timed out
+    │   ├── IdleTimeoutError      no byte (not even a comment) for ``idle_timeout`` seconds
+    │   └── ConnectionLostError   the connection broke in the middle of the stream
+    ├── RetriesExhaustedError     reconnecting failed ``max_attempts`` times in a row
+    └── ServerEventError          the stream itself reported an error (an ``error`` event)
+
+Errors build their own message, so ``str(exc)`` reads well in a notebook: an HTTP error
+shows its status and the first KB of the body (a 401's JSON explains itself). A
+``NetworkError`` keeps the httpx exception as ``__cause__``. None of them hides events
+already received: the iterator raises only after yielding everything before the failure.
+URLs in messages have their credentials redacted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._redact import redact_url
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "ConnectError",
+    "ConnectionLostError",
+    "ContentTypeError",
+    "HTTPStatusError",
+    "IdleTimeoutError",
+    "NetworkError",
+    "ResponseError",
+    "RetriesExhaustedError",
+    "ServerEventError",
+    "StreamError",
+]
+
+#: How much of a failed response's body an error keeps and shows.
+BODY_EXCERPT_BYTES = 1024
+
+
+class StreamError(Exception):
+    """A stream failed. ``url`` is the request URL with credentials redacted ("" if unknown)."""
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class ResponseError(StreamError):
+    """The server answered, but not with an event stream.
+
+    ``status_code``, ``headers`` and ``body`` (the first KB, decoded as UTF-8 with
+    replacement characters) describe the response.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status_code: int,
+        headers: httpx.Headers | None = None,
+        body: str = "",
+    ) -> None:
+        super().__init__(message, url=url)
+        self.status_code = status_code
+        self.headers = headers
+        self.body = body
+
+
+class HTTPStatusError(ResponseError):
+    """The final response had a status other than 200."""
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, body: bytes) -> HTTPStatusError:
+        url = redact_url(str(response.request.url))
+        text = _excerpt(body)
+        reason = response.reason_phrase or ""
+        message = f"HTTP {response.status_code} {reason}".rstrip()
+        message += f" from {response.request.method} {url}"
+        if text:
+            message += f": {text}"
+        return cls(
+            message,
+            url=url,
+            status_code=response.status_code,
+            headers=response.headers,
+            body=text,
+        )
+
+
+class ContentTypeError(ResponseError):
+    """A 200 response whose Content-Type is not ``text/event-stream``.
+
+    ``content_type`` is the header as received ("" when absent).
+    """
+
+    def __init__(self, message: str, *, content_type: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.content_type = content_type
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, body: bytes) -> ContentTypeError:
+        url = redact_url(str(response.request.url))
+        received = response.headers.get("content-type", "")
+        text = _excerpt(body)
+        shown = repr(received) if received else "no Content-Type"
+        message = f"expected Content-Type text/event-stream from {url}, got {shown}"
+        if text:
+            message += f"; the body begins: {text[:200]!r}"
+        return cls(
+            message,
+            url=url,
+            content_type=received,
+            status_code=response.status_code,
+            headers=response.headers,
+            body=text,
+        )
+
+
+class NetworkError(StreamError):
+    """The connection could not be made or did not last; ``__cause__`` is httpx's error."""
+
+
+class ConnectError(NetworkError):
+    """Connecting, or sending the request, failed or timed out."""
+
+
+class IdleTimeoutError(NetworkError):
+    """No byte arrived for ``idle_timeout`` seconds (comments count as bytes)."""
+
+    def __init__(self, message: str, *, url: str = "", idle_timeout: float | None) -> None:
+        super().__init__(message, url=url)
+        self.idle_timeout = idle_timeout
+
+
+class ConnectionLostError(NetworkError):
+    """The connection broke while the body was streaming."""
+
+
+class RetriesExhaustedError(StreamError):
+    """Reconnecting failed ``attempts`` times in a row; ``last_error`` (also ``__cause__``)
+    is the failure of the last attempt."""
+
+    def __init__(self, *, attempts: int, last_error: StreamError) -> None:
+        noun = "attempt" if attempts == 1 else "attempts"
+        super().__init__(
+            f"gave up after {attempts} reconnection {noun}: {last_error}", url=last_error.url
+        )
+        self.attempts = attempts
+        self.last_error = last_error
+
+
+class ServerEventError(StreamError):
+    """The stream reported an error in an event (e.g. Anthropic's ``event: error``).
+
+    ``error_type`` is the provider's error type ("" when none), ``event`` the raw event.
+    """
+
+    def __init__(self, message: str, *, error_type: str = "", event: Any = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.event = event
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:BODY_EXCERPT_BYTES].decode("utf-8", errors="replace").strip()
+    if len(body) > BODY_EXCERPT_BYTES:
+        text += " …"
+    return text

@@ -1,0 +1,291 @@
+"""One stream's state across its connections, and every decision about it, without I/O.
+
+The sync and async loops in ``_api.py`` do the I/O; they ask a ``StreamSession`` what to
+send, whether a response is acceptable, and what to do when a connection ends. Keeping the
+decisions here is what lets the twins stay short and agree.
+
+The lifecycle of one stream::
+
+    request ──► response ──► check ──► events … ──► end of body ──► done (safe)
+       ▲           │            │                        │        └► wait, reconnect (eventsource)
+       │           │            ├─ 204: done             │
+       │           │            └─ other status / type: ResponseError
+       │           └─ network failure, idle timeout ─────┤
+       │                                                 ▼
+       └──── wait (backoff, retry:, Retry-After) ◄── may we reconnect?  no ──► raise
+                                                         (attempts left? resumable?)
+
+A reconnection sends ``Last-Event-ID`` when the stream has a last event id. Each
+connection gets a fresh decoder that starts from that id; the reconnection time set by
+``retry:`` lasts for the whole stream.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from ._decoder import EventDecoder
+from ._exceptions import (
+    ConnectError,
+    ConnectionLostError,
+    ContentTypeError,
+    HTTPStatusError,
+    IdleTimeoutError,
+    NetworkError,
+    ResponseError,
+    RetriesExhaustedError,
+    StreamError,
+)
+from ._models import ReconnectAttempt
+from ._reconnect import Reconnect, ReconnectSpec, resolve_policy
+from ._redact import redact_url
+
+__all__ = ["DEFAULT_IDLE_TIMEOUT", "DEFAULT_TIMEOUT", "ResponseCheck", "StreamSession"]
+
+#: Seconds to connect and to send the request.
+DEFAULT_TIMEOUT = 10.0
+#: Seconds without a single byte before a stream counts as dead. Generous on purpose:
+#: reasoning models can think for minutes before their first token.
+DEFAULT_IDLE_TIMEOUT = 300.0
+
+OpenHook = Callable[[httpx.Response], object]
+ReconnectHook = Callable[[ReconnectAttempt], object]
+
+
+class ResponseCheck(enum.Enum):
+    """What a response's status and headers say about the stream."""
+
+    OK = "ok"
+    NO_CONTENT = "no content"  # 204: the server says there is nothing to stream; not an error
+    BAD_STATUS = "bad status"
+    BAD_CONTENT_TYPE = "bad content type"
+
+    def error(self, response: httpx.Response, body: bytes) -> ResponseError:
+        if self is ResponseCheck.BAD_CONTENT_TYPE:
+            return ContentTypeError.from_response(response, body)
+        return HTTPStatusError.from_response(response, body)
+
+
+class StreamSession:
+    """The state of one ``aiter_events``/``iter_events`` call, shared by its connections."""
+
+    def __init__(
+        self,
+        url: str | httpx.URL,
+        *,
+        method: str | None,
+        headers: Mapping[str, str] | httpx.Headers | None,
+        params: Any,
+        json: Any,
+        content: str | bytes | None,
+        timeout: float | None,
+        idle_timeout: float | None,
+        reconnect: ReconnectSpec,
+        on_open: OpenHook | None,
+        on_reconnect: ReconnectHook | None,
+    ) -> None:
+        self.url = _checked_url(url)
+        if json is not None and content is not None:
+            raise TypeError("pass json= or content=, not both")
+        has_body = json is not None or content is not None
+        self.method = (method or ("POST" if has_body else "GET")).upper()
+        for name, value in (("timeout", timeout), ("idle_timeout", idle_timeout)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds or None")
+        self.timeout = timeout
+        self.idle_timeout = idle_timeout
+        self.policy: Reconnect | None = resolve_policy(reconnect)
+        self._headers = httpx.Headers(headers)
+        self._params = params
+        self._json = json
+        self._content = content
+        self._on_open = on_open
+        self._on_reconnect = on_reconnect
+        self.shown_url = redact_url(str(self.url))
+
+        self._decoder = EventDecoder()
+        self._retry_ms: int | None = None
+        #: Events dispatched over all connections, and on the current one.
+        self.events_total = 0
+        self._events_on_connection = 0
+        #: Consecutive attempts that have not yet delivered an event.
+        self.attempt = 0
+
+    # -- what to send ---------------------------------------------------------------
+
+    @property
+    def last_event_id(self) -> str:
+        return self._decoder.last_event_id
+
+    @property
+    def reconnection_time(self) -> float | None:
+        """The server's ``retry:`` in seconds, if it sent one on any connection."""
+        retry = self._decoder.retry if self._decoder.retry is not None else self._retry_ms
+        return None if retry is None else retry / 1000
+
+    def request_args(self) -> dict[str, Any]:
+        """Keyword arguments for ``client.stream(method, url, ...)`` for the next connection."""
+        raw = [(k, v) for k, v in self._headers.raw if k.lower() != b"last-event-id"]
+        if self.last_event_id:
+            # Encoded here: the spec says UTF-8, and httpx's default for str is ASCII.
+            raw.append((b"Last-Event-ID", self.last_event_id.encode("utf-8")))
+        headers = httpx.Headers(raw)
+        return {
+            "headers": headers,
+            "params": self._params,
+            "json": self._json,
+            "content": self._content,
+            "timeout": httpx.Timeout(
+                connect=self.timeout, read=self.idle_timeout, write=self.timeout, pool=self.timeout
+            ),
+            "follow_redirects": True,
+        }
+
+    # -- what came back -------------------------------------------------------------
+
+    @staticmethod
+    def check(response: httpx.Response) -> ResponseCheck:
+        if response.status_code == 204:
+            return ResponseCheck.NO_CONTENT
+        if response.status_code != 200:
+            return ResponseCheck.BAD_STATUS
+        if mime_essence(response.headers.get("content-type", "")) != "text/event-stream":
+            return ResponseCheck.BAD_CONTENT_TYPE
+        return ResponseCheck.OK
+
+    def connected(self, response: httpx.Response) -> EventDecoder:
+        """A fresh decoder for an accepted response; runs the ``on_open`` hook first."""
+        if self._on_open is not None:
+            self._on_open(response)
+        if self._decoder.retry is not None:
+            self._retry_ms = self._decoder.retry
+        self._decoder = EventDecoder(self._decoder.last_event_id)
+        self._events_on_connection = 0
+        return self._decoder
+
+    def received(self, count: int) -> None:
+        """``count`` events were dispatched on the current connection."""
+        self.events_total += count
+        self._events_on_connection += count
+        self.attempt = 0
+
+    # -- what to do next ------------------------------------------------------------
+
+    def after_end(self) -> float | None:
+        """The body ended cleanly: seconds to wait before reconnecting, or ``None`` to stop."""
+        if self.policy is None or self.policy.mode != "eventsource":
+            return None
+        return self._next_attempt(error=None)
+
+    def after_failure(self, exc: httpx.HTTPError | ResponseError) -> float:
+        """A connection failed: seconds to wait before reconnecting; raises if we may not."""
+        error, retryable = self._classify(exc)
+        if not retryable or self.policy is None:
+            raise error
+        return self._next_attempt(error=error)
+
+    def _classify(self, exc: httpx.HTTPError | ResponseError) -> tuple[StreamError, bool]:
+        if isinstance(exc, ResponseError):
+            return exc, self._may_retry_status(exc)
+        error = self._network_error(exc)
+        if error is None:
+            return ConnectError(f"could not send the request to {self.shown_url}: {exc}"), False
+        error.__cause__ = exc
+        # Resuming by id is always safe; repeating the request only while nothing arrived.
+        return error, bool(self.last_event_id) or self.events_total == 0
+
+    def _may_retry_status(self, error: ResponseError) -> bool:
+        policy = self.policy
+        if policy is None or policy.mode == "eventsource" or isinstance(error, ContentTypeError):
+            return False  # EventSource fails the connection on any non-200 or wrong type.
+        resumable = bool(self.last_event_id) or self.events_total == 0
+        return error.status_code in policy.retry_statuses and resumable
+
+    def _network_error(self, exc: httpx.HTTPError) -> NetworkError | None:
+        url = self.shown_url
+        if isinstance(exc, httpx.ReadTimeout):
+            return IdleTimeoutError(
+                f"no data from {url} for {self.idle_timeout:g} s (idle_timeout)",
+                url=url,
+                idle_timeout=self.idle_timeout,
+            )
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return ConnectError(f"could not connect to {url}: {_describe(exc)}", url=url)
+        if isinstance(exc, (httpx.WriteError, httpx.WriteTimeout)):
+            return ConnectError(f"could not send the request to {url}: {_describe(exc)}", url=url)
+        if isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError, httpx.DecodingError)):
+            received = self._events_on_connection
+            noun = "event" if received == 1 else "events"
+            return ConnectionLostError(
+                f"connection to {url} lost after {received} {noun}: {_describe(exc)}", url=url
+            )
+        if isinstance(exc, httpx.NetworkError):
+            return ConnectionLostError(f"connection to {url} failed: {_describe(exc)}", url=url)
+        return None  # Not the network: a bad redirect, a protocol the URL names, ...
+
+    def _next_attempt(self, *, error: StreamError | None) -> float:
+        assert self.policy is not None
+        self.attempt += 1
+        limit = self.policy.max_attempts
+        if limit is not None and self.attempt > limit:
+            if error is None:  # pragma: no cover - a clean end never exhausts attempts
+                raise RuntimeError("reconnect attempts exhausted after a clean end")
+            if limit == 0:
+                raise error
+            raise RetriesExhaustedError(attempts=limit, last_error=error) from error
+        delay = self.policy.delay(
+            self.attempt, server_retry=self.reconnection_time, at_least=_retry_after(error)
+        )
+        if self._on_reconnect is not None:
+            self._on_reconnect(
+                ReconnectAttempt(
+                    attempt=self.attempt,
+                    max_attempts=limit,
+                    delay=delay,
+                    error=error,
+                    last_event_id=self.last_event_id,
+                )
+            )
+        return delay
+
+
+def mime_essence(content_type: str) -> str:
+    """The MIME type without parameters, lower-cased.
+
+    >>> mime_essence("Text/Event-Stream; charset=latin-1")
+    'text/event-stream'
+    """
+    return content_type.partition(";")[0].strip(" \t\r\n").lower()
+
+
+def _checked_url(url: str | httpx.URL) -> httpx.URL:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        shown = redact_url(str(url))
+        raise ValueError(f"url must be an absolute http:// or https:// URL, not {shown!r}")
+    return parsed
+
+
+def _retry_after(error: StreamError | None) -> float:
+    """Seconds a ``Retry-After`` header asks for (0 when none or unreadable)."""
+    headers = getattr(error, "headers", None)
+    value = headers.get("retry-after", "").strip() if headers is not None else ""
+    if not value:
+        return 0.0
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
