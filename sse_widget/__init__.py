@@ -13,17 +13,23 @@ from ._exceptions import (
     ServerEventError,
     StreamError,
 )
+from ._formats import FORMATS, Extractor, MalformedEvent, get_extractor
 from ._models import Event, ReconnectAttempt
 from ._reconnect import Reconnect
 from ._version import __version__
+from .mock import MockServer
 
 __all__ = [
+    "FORMATS",
     "ConnectError",
     "ConnectionLostError",
     "ContentTypeError",
     "Event",
+    "Extractor",
     "HTTPStatusError",
     "IdleTimeoutError",
+    "MalformedEvent",
+    "MockServer",
     "NetworkError",
     "Reconnect",
     "ReconnectAttempt",
@@ -33,5 +39,6 @@ __all__ = [
     "StreamError",
     "__version__",
     "aiter_events",
+    "get_extractor",
     "iter_events",
 ]

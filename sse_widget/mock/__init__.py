@@ -1,0 +1,184 @@
+"""A deterministic, fault-injecting Server-Sent Events mock server, inside this process.
+
+``MockServer`` is a real HTTP/1.1 server on ``127.0.0.1`` (an ephemeral port by default),
+served from daemon threads of the current process, so it also runs inside a Jupyter
+kernel. It imitates the streaming APIs of OpenAI and Anthropic plus two generic streams,
+and every stream can be slowed down, cut, broken or garbled with query parameters
+("knobs"). The same request always gives the same bytes: no timestamps, no random ids.
+
+Usage
+-----
+
+.. code-block:: python
+
+    from sse_widget.mock import MockServer
+
+    with MockServer() as mock:                    # or: mock = MockServer().start() ... mock.stop()
+        url = mock.url_for("/stream", delay=0.02, drop_after=5)
+        ...                                       # stream from url with any client
+        request = mock.requests[-1]               # what the server received and did
+        request.ended.wait(1)
+        assert request.outcome == "dropped" and request.events_sent == 5
+
+From a shell: ``python -m sse_widget.mock --port 8765`` prints
+``sse_widget mock server on http://127.0.0.1:8765`` and serves until Ctrl-C
+(``--port 0`` picks a free port; ``--host`` accepts loopback addresses only). Then::
+
+    curl -N 'http://127.0.0.1:8765/stream?delay=0.1&drop_after=5'
+    curl -N http://127.0.0.1:8765/v1/chat/completions \\
+         -d '{"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "Hi"}]}'
+
+``GET /`` answers a short plain-text version of this reference.
+
+The server
+----------
+
+- ``MockServer(host="127.0.0.1", port=0)``; ``start()`` returns the server, ``stop()``
+  ends every running response (an endless feed too) within milliseconds, frees the port,
+  joins the threads and is idempotent. ``with MockServer() as mock:`` does both.
+- ``mock.url`` is the base URL (``http://127.0.0.1:54321``), ``mock.port`` the port, and
+  ``mock.url_for(path, **knobs)`` a URL with knobs as query parameters (booleans as 1/0;
+  an unknown knob or a bad value raises ``ValueError``).
+- ``mock.requests`` lists a ``RecordedRequest`` per request, in order: ``method``,
+  ``path``, ``query`` (dict), ``headers`` (dict, lower-case names), ``body`` (bytes),
+  ``json`` (the parsed body or ``None``), ``events_sent`` (updated live), ``outcome``
+  (``None`` while running, then ``"complete"``, ``"disconnected"`` — the client left,
+  noticed within milliseconds even during a long delay —, ``"dropped"`` — ``drop_after``
+  cut it —, ``"status"`` — an error status, no stream —, or ``"stopped"`` — ``stop()``
+  ended it), ``ended`` (a ``threading.Event``) and ``ended_at`` (``time.monotonic()``).
+- ``mock.errors`` lists unexpected exceptions inside the server (always empty, unless
+  the mock has a bug). The server writes nothing to stdout or stderr.
+
+Streams are sent with ``Transfer-Encoding: chunked``, ``Content-Type: text/event-stream``
+and ``Cache-Control: no-store``, one stream per connection (``Connection: close``). A
+normal end sends the terminating chunk; a drop closes the connection without it, so a
+client can tell a cut body from a complete one. ``stop()`` ends streams cleanly.
+
+Endpoints
+---------
+
+Answers are split into word-like tokens that keep their leading whitespace
+(``"Hello world"`` → ``"Hello"``, ``" world"``); joined, they give the text back. Ids are
+derived from the request body (``chatcmpl-mock-<12 hex of its sha256>``), ``created`` is
+always 1700000000. A body that is not a JSON object counts as ``{}``.
+
+``POST /v1/chat/completions`` — OpenAI Chat Completions
+    Body ``{"model", "messages", "stream", "stream_options": {"include_usage"}}``. Without
+    ``"stream": true`` the answer is a ``chat.completion`` JSON object with ``usage``.
+    Streaming: ``data: <chunk>`` events only (no ``event:`` lines): a first chunk with
+    ``"delta": {"role": "assistant", "content": ""}``, one chunk per token with
+    ``"delta": {"content": token}``, a chunk with ``"delta": {}`` and
+    ``"finish_reason": "stop"``; with ``include_usage`` every chunk has ``"usage": null``
+    and one more chunk has ``"choices": []`` and ``"usage": {"prompt_tokens",
+    "completion_tokens", "total_tokens"}``; finally ``data: [DONE]``. The model is the
+    request's (default ``mock-gpt``).
+``POST /v1/responses`` — OpenAI Responses
+    Body ``{"model", "input" (a string or a list of messages), "stream"}``. Streaming:
+    every event has an ``event:`` line equal to its JSON ``"type"`` and a
+    ``"sequence_number"`` counting from 0: ``response.created``,
+    ``response.in_progress``, ``response.output_item.added``,
+    ``response.content_part.added``, one ``response.output_text.delta`` per token,
+    ``response.output_text.done``, ``response.content_part.done``,
+    ``response.output_item.done``, ``response.completed`` (status ``completed``, the
+    output message, ``usage`` with ``input_tokens``/``output_tokens``/``total_tokens``).
+    Without ``"stream": true``: the response object as JSON.
+``POST /v1/messages`` — Anthropic Messages
+    Body ``{"model", "max_tokens", "messages", "system", "stream"}``. Streaming, each event
+    with an ``event:`` line: ``message_start``, ``content_block_start``, ``ping``, one
+    ``content_block_delta`` per token (a ``ping`` after every 20th), ``content_block_stop``,
+    ``message_delta`` (``stop_reason`` ``end_turn``, ``usage.output_tokens``),
+    ``message_stop``. Without ``"stream": true``: the message object as JSON. The model
+    is the request's (default ``mock-claude``).
+``GET /stream`` (or ``POST``) — generic text stream
+    One ``data: <token>`` event per token of a fixed English paragraph
+    (``sse_widget.mock._streams.PARAGRAPH``), then a clean end. ``count=N``: exactly N
+    events, cycling through the tokens (``count=100000`` for benchmarks).
+    ``event=NAME``: every event has ``event: NAME``.
+``GET /feed`` (or ``POST``) — endless live feed
+    ``id: n`` and ``data: {"n":n,"tick":"tick n"}`` for n = 1, 2, 3…, one every
+    ``interval=S`` seconds (default 1; ``delay`` is an alias), the first at once. Resumes
+    from the ``Last-Event-ID`` header: after ``Last-Event-ID: 41`` the first event is
+    n = 42. ``limit=N`` ends the stream cleanly after n = N. ``event=NAME`` as above.
+``GET /``
+    A plain-text list of the endpoints and knobs.
+
+Any other path answers 404, a method an endpoint does not take 405, and an unknown knob
+or a bad knob value 400, each with a JSON body ``{"error": {"message", "type", ...}}``.
+
+The answer of the provider endpoints
+    By default (``reply=markdown``) a markdown document made from the last user message:
+    a ``#`` heading, ``##`` sections, a paragraph quoting the prompt, a bulleted list, a
+    fenced ``python`` code block and a closing sentence (80 to 130 tokens).
+    ``reply=echo`` answers the last user message verbatim. ``text=TEXT`` answers exactly
+    ``TEXT`` (on every endpoint). Usage counts: prompt tokens are the whitespace-separated
+    words of all messages' text, completion tokens the number of answer tokens.
+
+Knobs
+-----
+
+Query parameters, honoured by every streaming endpoint (they work on the provider
+endpoints too: the body is the API's, the query string is the mock's). Booleans accept
+``1``/``0`` (or ``true``/``false``).
+
+``delay=S``
+    Seconds between events (``/feed``: its interval, default 1). Without it events are
+    written in batches of about 64 KB, as fast as the client reads.
+``first_delay=S``
+    Seconds before the first event. The headers are sent at once.
+``drop_after=N``
+    After N events of this response (every event with data counts, provider pings and
+    the first role chunk too), close the connection without the terminating chunk. A
+    client sees a broken body (httpx: ``RemoteProtocolError``). ``0`` cuts right after
+    the headers.
+``error_after=N``
+    After N text tokens, send the provider's own mid-stream error and end cleanly:
+    Anthropic ``event: error`` with ``{"type":"error","error":{"type":"overloaded_error",
+    "message":"Overloaded"}}``; Chat Completions ``data: {"error":{"message":"The server
+    had an error while processing your request.","type":"server_error","param":null,
+    "code":null}}``; Responses ``event: error`` with ``{"type":"error","code":
+    "server_error","message":…,"param":null,"sequence_number":…}``; ``/stream`` and
+    ``/feed`` ``event: error`` with ``data: mock error`` (there every event is a token).
+    Nothing happens when the answer has fewer than N tokens.
+``status=CODE``
+    Answer with this HTTP status (200 to 599) and no stream. ``error_body=json|html|text``
+    (default json) picks the body: JSON shaped like the provider's errors (OpenAI:
+    ``{"error":{"message":"Incorrect API key provided: …","type":
+    "invalid_request_error","param":null,"code":"invalid_api_key"}}`` for 401, rate
+    limit for 429, server error for 500…; ``/v1/messages``: ``{"type":"error","error":
+    {"type":"authentication_error","message":"invalid x-api-key"}}`` and the like), a
+    small HTML page with the status in its ``<title>``, or one line of text.
+    ``status=204`` (and 205, 304) sends no body.
+``content_type=VALUE``
+    Send the stream with this Content-Type (e.g. ``text/html``).
+``charset=NAME``
+    Append ``; charset=NAME`` to the Content-Type (clients must ignore it).
+``ping=MS``
+    While waiting (``first_delay``, ``delay``), send a comment ``: ping`` every MS
+    milliseconds, so an idle timeout is reset by comments alone.
+``retry=MS``
+    Send ``retry: MS`` in a block of its own before the first event.
+``bom=1``
+    Start the body with a UTF-8 byte order mark.
+``newline=lf|crlf|cr``
+    The line endings of the body (default ``lf``).
+``huge=BYTES``
+    A first event whose data is BYTES long (deterministic ASCII filler). On the provider
+    endpoints the filler is the first text token, so it is part of the answer; on
+    ``/feed`` it replaces the first event's ``tick``.
+``invalid_utf8=1``
+    The first text token carries invalid UTF-8: a stray ``\\xff`` and a truncated
+    ``\\xe2\\x82``, sent raw (inside the JSON string for JSON formats).
+``ids=1``
+    Every event gets an ``id:`` (1, 2, 3… in order), and a request with
+    ``Last-Event-ID: K`` skips events 1..K, so a dropped stream resumes without loss or
+    duplication. (``/feed`` always has ids and resumes.)
+``text=TEXT``, ``reply=markdown|echo``, ``count=N``, ``event=NAME``, ``limit=N``, ``interval=S``
+    See the endpoints above.
+"""
+
+from __future__ import annotations
+
+from ._faults import Outcome
+from ._server import MockServer, RecordedRequest
+
+__all__ = ["MockServer", "Outcome", "RecordedRequest"]
