@@ -66,8 +66,10 @@ def aiter_events(
     Raises a ``StreamError`` subclass on failure, after yielding every event received
     before it. Arguments are checked at the call, before any request.
 
-    >>> async for event in aiter_events(url, json={"stream": True}):  # doctest: +SKIP
-    ...     print(event.data)
+    Example::
+
+        async for event in aiter_events(url, json={"stream": True}):
+            print(event.data)
     """
     session = StreamSession(
         url,
@@ -102,8 +104,10 @@ def iter_events(
 ) -> Iterator[Event]:
     """The blocking twin of ``aiter_events``; ``client`` is an ``httpx.Client``.
 
-    >>> for event in iter_events(url):  # doctest: +SKIP
-    ...     print(event.data)
+    Example::
+
+        for event in iter_events(url):
+            print(event.data)
     """
     session = StreamSession(
         url,
