@@ -27,6 +27,7 @@ from ._reconnect import ReconnectSpec
 from ._session import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_TIMEOUT,
+    ErrorHook,
     OpenHook,
     ReconnectHook,
     ResponseCheck,
@@ -50,6 +51,7 @@ def aiter_events(
     client: httpx.AsyncClient | None = None,
     on_open: OpenHook | None = None,
     on_reconnect: ReconnectHook | None = None,
+    on_error: ErrorHook | None = None,
 ) -> AsyncIterator[Event]:
     """Stream the events of ``url`` as they arrive, reconnecting by policy.
 
@@ -61,7 +63,9 @@ def aiter_events(
       browser's model, for live feeds), ``False``, or a ``Reconnect(...)``.
     - ``client``: an ``httpx.AsyncClient`` you own (base URL, auth, proxies); not closed.
     - ``on_open(response)`` runs for each accepted response (raise to reject it);
-      ``on_reconnect(attempt)`` before each reconnection wait.
+      ``on_reconnect(attempt)`` before each reconnection wait; ``on_error(error)`` on each
+      failure: return seconds to retry after (even where the policy would stop), ``None``
+      to let the policy decide, or raise to end the stream with your exception.
 
     Raises a ``StreamError`` subclass on failure, after yielding every event received
     before it. Arguments are checked at the call, before any request.
@@ -83,6 +87,7 @@ def aiter_events(
         reconnect=reconnect,
         on_open=on_open,
         on_reconnect=on_reconnect,
+        on_error=on_error,
     )
     return _aiter_session(session, client)
 
@@ -101,6 +106,7 @@ def iter_events(
     client: httpx.Client | None = None,
     on_open: OpenHook | None = None,
     on_reconnect: ReconnectHook | None = None,
+    on_error: ErrorHook | None = None,
 ) -> Iterator[Event]:
     """The blocking twin of ``aiter_events``; ``client`` is an ``httpx.Client``.
 
@@ -121,6 +127,7 @@ def iter_events(
         reconnect=reconnect,
         on_open=on_open,
         on_reconnect=on_reconnect,
+        on_error=on_error,
     )
     return _iter_session(session, client)
 

@@ -46,7 +46,15 @@ from ._models import ReconnectAttempt
 from ._reconnect import Reconnect, ReconnectSpec, resolve_policy
 from ._redact import redact_url
 
-__all__ = ["DEFAULT_IDLE_TIMEOUT", "DEFAULT_TIMEOUT", "ResponseCheck", "StreamSession"]
+__all__ = [
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "ErrorHook",
+    "OpenHook",
+    "ReconnectHook",
+    "ResponseCheck",
+    "StreamSession",
+]
 
 #: Seconds to connect and to send the request.
 DEFAULT_TIMEOUT = 10.0
@@ -56,6 +64,9 @@ DEFAULT_IDLE_TIMEOUT = 300.0
 
 OpenHook = Callable[[httpx.Response], object]
 ReconnectHook = Callable[[ReconnectAttempt], object]
+#: ``on_error(error)``: return seconds to retry after, ``None`` to let the policy decide,
+#: or raise to stop with that exception.
+ErrorHook = Callable[[StreamError], "float | None"]
 
 
 class ResponseCheck(enum.Enum):
@@ -89,6 +100,7 @@ class StreamSession:
         reconnect: ReconnectSpec,
         on_open: OpenHook | None,
         on_reconnect: ReconnectHook | None,
+        on_error: ErrorHook | None = None,
     ) -> None:
         self.url = _checked_url(url)
         if json is not None and content is not None:
@@ -107,6 +119,7 @@ class StreamSession:
         self._content = content
         self._on_open = on_open
         self._on_reconnect = on_reconnect
+        self._on_error = on_error
         self.shown_url = redact_url(str(self.url))
 
         self._decoder = EventDecoder()
@@ -186,6 +199,11 @@ class StreamSession:
     def after_failure(self, exc: httpx.HTTPError | ResponseError) -> float:
         """A connection failed: seconds to wait before reconnecting; raises if we may not."""
         error, retryable = self._classify(exc)
+        if self._on_error is not None:
+            chosen = self._on_error(error)
+            if chosen is not None:
+                # The caller decided, knowingly: retry even where the policy would not.
+                return self._next_attempt(error=error, delay=float(chosen))
         if not retryable or self.policy is None:
             raise error
         return self._next_attempt(error=error)
@@ -229,19 +247,20 @@ class StreamSession:
             return ConnectionLostError(f"connection to {url} failed: {_describe(exc)}", url=url)
         return None  # Not the network: a bad redirect, a protocol the URL names, ...
 
-    def _next_attempt(self, *, error: StreamError | None) -> float:
-        assert self.policy is not None
+    def _next_attempt(self, *, error: StreamError | None, delay: float | None = None) -> float:
         self.attempt += 1
-        limit = self.policy.max_attempts
-        if limit is not None and self.attempt > limit:
+        limit = self.policy.max_attempts if self.policy is not None else None
+        if delay is None and limit is not None and self.attempt > limit:
             if error is None:  # pragma: no cover - a clean end never exhausts attempts
                 raise RuntimeError("reconnect attempts exhausted after a clean end")
             if limit == 0:
                 raise error
             raise RetriesExhaustedError(attempts=limit, last_error=error) from error
-        delay = self.policy.delay(
-            self.attempt, server_retry=self.reconnection_time, at_least=_retry_after(error)
-        )
+        if delay is None:
+            assert self.policy is not None
+            delay = self.policy.delay(
+                self.attempt, server_retry=self.reconnection_time, at_least=_retry_after(error)
+            )
         if self._on_reconnect is not None:
             self._on_reconnect(
                 ReconnectAttempt(

@@ -412,3 +412,45 @@ def test_eventsource_waits_a_constant_reconnection_time() -> None:
 def test_bad_policy_is_refused(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Reconnect(**kwargs)  # type: ignore[arg-type]
+
+
+def test_on_error_may_retry_where_the_policy_would_not(twin: str) -> None:
+    script = Script(
+        reply(b"data: a\n\n", error=httpx.ReadError("reset")),
+        reply(b"data: b\n\n"),
+    )
+    seen: list[str] = []
+
+    def on_error(error: sse_widget.StreamError) -> float:
+        seen.append(type(error).__name__)
+        return 0.001
+
+    outcome = collect(twin, script, json={}, reconnect=False, on_error=on_error)
+    assert outcome.error is None
+    assert outcome.data == ["a", "b"]
+    assert seen == ["ConnectionLostError"]
+
+
+def test_on_error_returning_none_leaves_it_to_the_policy(twin: str) -> None:
+    script = Script(fail(httpx.ConnectError("refused")), reply(b"data: ok\n\n"))
+    seen: list[sse_widget.StreamError] = []
+
+    def on_error(error: sse_widget.StreamError) -> None:
+        seen.append(error)
+
+    outcome = collect(twin, script, reconnect=FAST, on_error=on_error)
+    assert outcome.data == ["ok"]
+    assert [type(e) for e in seen] == [ConnectError]
+
+
+def test_on_error_raising_ends_the_stream_with_that_exception(twin: str) -> None:
+    class GiveUp(Exception):
+        pass
+
+    def on_error(error: sse_widget.StreamError) -> None:
+        raise GiveUp(str(error))
+
+    script = Script(fail(httpx.ConnectError("refused")), reply(b"data: ok\n\n"))
+    with pytest.raises(GiveUp, match="refused"):
+        collect(twin, script, reconnect=FAST, on_error=on_error)
+    assert len(script.requests) == 1
