@@ -17,6 +17,7 @@ from ._formats import FORMATS, Extractor, MalformedEvent, get_extractor
 from ._models import Event, ReconnectAttempt
 from ._reconnect import Reconnect
 from ._version import __version__
+from ._widget import StreamWidget
 from .mock import MockServer
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "RetriesExhaustedError",
     "ServerEventError",
     "StreamError",
+    "StreamWidget",
     "__version__",
     "aiter_events",
     "get_extractor",

@@ -680,3 +680,22 @@ def test_cli_prints_its_url_and_serves() -> None:
             out, err = process.communicate(timeout=10)
     assert process.returncode == 0
     assert (out, err) == ("", "")
+
+
+def test_rate_paces_events_in_batches(mock: MockServer, client: httpx.Client) -> None:
+    started = time.monotonic()
+    with client.stream("GET", mock.url_for("/stream", count=400, rate=1000)) as response:
+        arrivals = [time.monotonic() for _ in response.iter_raw()]
+    elapsed = time.monotonic() - started
+    assert 0.35 <= elapsed < 1.5  # 400 events at 1000 per second: 0.4 s
+    assert 2 <= len(arrivals) < 400  # batched as they fall due, not one write per event
+    body = client.get(mock.url_for("/stream", count=400, rate=1000)).content
+    assert len(events(body)) == 400
+
+
+def test_credential_parameters_are_accepted_and_ignored(
+    mock: MockServer, client: httpx.Client
+) -> None:
+    response = client.get(mock.url_for("/stream", count=2) + "&api_key=sk-fake&access_token=t")
+    assert response.status_code == 200
+    assert len(events(response.content)) == 2

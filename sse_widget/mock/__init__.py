@@ -102,8 +102,10 @@ always 1700000000. A body that is not a JSON object counts as ``{}``.
 ``GET /``
     A plain-text list of the endpoints and knobs.
 
-Any other path answers 404, a method an endpoint does not take 405, and an unknown knob
-or a bad knob value 400, each with a JSON body ``{"error": {"message", "type", ...}}``.
+Query parameters named like credentials (``api_key``, ``access_token``, ``signature``…)
+are accepted and ignored, as a real API would check them. Any other path answers 404,
+a method an endpoint does not take 405, and an unknown knob or a bad knob value 400, each
+with a JSON body ``{"error": {"message", "type", ...}}``.
 
 The answer of the provider endpoints
     By default (``reply=markdown``) a markdown document made from the last user message:
@@ -123,6 +125,10 @@ endpoints too: the body is the API's, the query string is the mock's). Booleans 
 ``delay=S``
     Seconds between events (``/feed``: its interval, default 1). Without it events are
     written in batches of about 64 KB, as fast as the client reads.
+``rate=N``
+    Pace the events at N per second, the way a fast model streams: event i falls due at
+    i / N seconds, and whatever is due is written together (``rate=20000`` is 20,000
+    tokens per second without 20,000 writes per second).
 ``first_delay=S``
     Seconds before the first event. The headers are sent at once.
 ``drop_after=N``

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Literal, Protocol
 
+from .._redact import is_secret_name
+
 __all__ = [
     "KNOB_HELP",
     "Flavor",
@@ -114,11 +116,16 @@ class KnobError(ValueError):
         self.knob = knob
 
 
+#: Events paced by ``rate`` that fall due within this many seconds go out in one write.
+_PACE_SLACK = 0.002
+
+
 @dataclass(frozen=True)
 class Knobs:
     """The parsed knobs of one request; ``None`` means "not given"."""
 
     delay: float | None = None
+    rate: int | None = None
     first_delay: float = 0.0
     drop_after: int | None = None
     error_after: int | None = None
@@ -213,6 +220,7 @@ class _Spec:
 _SPECS: dict[str, _Spec] = {
     "delay": _Spec(_seconds, "S  seconds between events (/feed: default 1)"),
     "interval": _Spec(_seconds, "S  alias of delay, for /feed", field="delay"),
+    "rate": _Spec(_positive, "N  pace events at N per second, in batches as they fall due"),
     "first_delay": _Spec(_seconds, "S  seconds before the first event (headers go at once)"),
     "drop_after": _Spec(_count, "N  cut the connection after N events, no final chunk"),
     "error_after": _Spec(_count, "N  after N text tokens send the provider's error event"),
@@ -247,6 +255,8 @@ def parse_knobs(query: Mapping[str, str]) -> Knobs:
     values: dict[str, Any] = {}
     for name, raw in query.items():
         spec = _SPECS.get(name)
+        if spec is None and is_secret_name(name):
+            continue  # api_key=..., access_token=...: credentials a real API would check
         if spec is None:
             raise KnobError(name, f"unknown knob {name!r}; knobs: {', '.join(_SPECS)}")
         field = spec.field or name
@@ -440,7 +450,17 @@ def write_stream(
         out.flush()
         return "dropped"
     pause = knobs.first_delay
-    for event in events:
+    paced_from: float | None = None
+    for index, event in enumerate(events):
+        if knobs.rate is not None:
+            # A fast model: event i falls due at i / rate; whatever is due goes out
+            # together, so 20,000 per second does not need 20,000 writes per second.
+            now = time.monotonic()
+            if paced_from is None:
+                paced_from = now + pause
+            pause = max(pause, paced_from + index / knobs.rate - now)
+            if pause < _PACE_SLACK:
+                pause = 0.0
         if pause > 0:
             # Whatever the client should see before the pause must go out first.
             out.flush()

@@ -1,0 +1,151 @@
+"""Text appended in the kernel, sent to the front end as numbered, coalesced deltas.
+
+Jupyter drops widget messages above about 1000 per second and IOPub drops silently past
+1000 queued messages, so one message per token loses text. ``DeltaChannel`` keeps the
+whole text in the kernel and sends only what was appended since the last send, at most
+once per ``interval`` (20 per second by default), whatever the token rate. Each delta
+carries the generation (a restart starts a new one) and a sequence number starting at 1,
+so a view that missed one (or appeared late, or was reloaded) sees the gap and asks for a
+snapshot, which is sent in parts of at most ``SNAPSHOT_PART_CHARS`` so that no single
+message makes the browser parse a whole long document at once.
+
+The wire format (``msg:custom`` content), kernel to front end::
+
+    {"kind": "delta", "gen": g, "seq": n, "text": appended, "rows": [...]?}
+    {"kind": "snapshot", "gen": g, "seq": n, "part": i, "parts": k, "text": piece, "rows": [...]?}
+
+``rows`` (event rows for the events view) are sent only when the channel keeps rows.
+The class is sans-I/O: it is given ``send``, ``schedule`` and ``clock`` functions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["SNAPSHOT_PART_CHARS", "DeltaChannel"]
+
+#: The largest piece of text in one snapshot message.
+SNAPSHOT_PART_CHARS = 65536
+
+Message = dict[str, Any]
+Schedule = Callable[[float, Callable[[], None]], object]
+
+
+class DeltaChannel:
+    """The kernel's copy of the text, and the rate-limited stream of deltas to views."""
+
+    def __init__(
+        self,
+        send: Callable[[Message], None],
+        schedule: Schedule,
+        *,
+        interval: float = 0.05,
+        keep_rows: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self._schedule = schedule
+        self._clock = clock
+        self.interval = interval
+        self.generation = 0
+        #: The number of the last delta sent in this generation (0: none yet).
+        self.seq = 0
+        # append() runs on the streams thread while `text` may be read from the kernel's.
+        self._lock = threading.Lock()
+        self._chunks: list[str] = []
+        self._length = 0
+        self._pending: list[str] = []
+        self._keep_rows = keep_rows
+        self._rows: deque[Message] = deque(maxlen=keep_rows or None)
+        self._pending_rows: list[Message] = []
+        self._scheduled = False
+        self._last_send = float("-inf")
+
+    @property
+    def text(self) -> str:
+        """All text appended in this generation."""
+        with self._lock:
+            if len(self._chunks) > 1:
+                self._chunks = ["".join(self._chunks)]
+            return self._chunks[0] if self._chunks else ""
+
+    def __len__(self) -> int:
+        return self._length
+
+    @property
+    def rows(self) -> list[Message]:
+        return list(self._rows)
+
+    def reset(self, generation: int) -> None:
+        """Start a new generation: empty text, sequence back to 0."""
+        self.generation = generation
+        self.seq = 0
+        with self._lock:
+            self._chunks, self._pending = [], []
+            self._length = 0
+        self._rows.clear()
+        self._pending_rows = []
+
+    def append(self, text: str, row: Message | None = None) -> None:
+        """Add text (and an event row); a delta goes out within ``interval``."""
+        if text:
+            with self._lock:
+                self._chunks.append(text)
+                self._length += len(text)
+            self._pending.append(text)
+        if row is not None and self._keep_rows:
+            self._rows.append(row)
+            self._pending_rows.append(row)
+        if (text or row is not None) and not self._scheduled:
+            self._scheduled = True
+            wait = max(0.0, self._last_send + self.interval - self._clock())
+            self._schedule(wait, self._on_timer)
+
+    def flush(self) -> bool:
+        """Send what is pending now, if anything; True if a delta went out."""
+        if not self._pending and not self._pending_rows:
+            return False
+        self.seq += 1
+        message: Message = {
+            "kind": "delta",
+            "gen": self.generation,
+            "seq": self.seq,
+            "text": "".join(self._pending),
+        }
+        if self._keep_rows:
+            message["rows"] = self._pending_rows
+        self._pending, self._pending_rows = [], []
+        self._last_send = self._clock()
+        self._send(message)
+        return True
+
+    def snapshot(self) -> list[Message]:
+        """The whole state up to the current ``seq``, in parts; pending text is flushed first."""
+        self.flush()
+        text = self.text
+        pieces = [
+            text[start : start + SNAPSHOT_PART_CHARS]
+            for start in range(0, len(text), SNAPSHOT_PART_CHARS)
+        ] or [""]
+        messages: list[Message] = [
+            {
+                "kind": "snapshot",
+                "gen": self.generation,
+                "seq": self.seq,
+                "part": index,
+                "parts": len(pieces),
+                "text": piece,
+            }
+            for index, piece in enumerate(pieces)
+        ]
+        if self._keep_rows:
+            messages[0]["rows"] = list(self._rows)
+        return messages
+
+    def _on_timer(self) -> None:
+        self._scheduled = False
+        self.flush()

@@ -1,0 +1,447 @@
+"""``StreamWidget``: a live view of one stream in a notebook.
+
+The widget is a thin consumer of ``aiter_events``: it runs the stream as a task on the
+shared streams thread (``_loop.py``), feeds each event to an extractor, and appends the
+text to a ``DeltaChannel`` (``_coalesce.py``) that sends coalesced, numbered deltas to
+the front end. Status, stats and errors are synced traitlets updated at a bounded rate.
+
+Synced traitlets (kernel → front end, read-only in Python):
+
+=====================  =================================================================
+``status``             idle, connecting, streaming, reconnecting, done, stopped, error
+``render``             markdown, text or events
+``method``             the HTTP method
+``display_url``        the URL with credentials redacted
+``stats``              ttfb_s, ttft_s, tokens, events, bytes, elapsed_s, tokens_per_s,
+                       reconnects, usage (at most 4 updates per second)
+``reconnect_info``     attempt, max_attempts, delay_s while reconnecting, else {}
+``error``              type, message, status_code, body when failed, else {}
+``generation``         increments on every (re)start; the view clears its text
+``allow_remote_images``  whether the markdown view may load remote images (default off)
+``max_event_rows``     rows the events view keeps
+=====================  =================================================================
+
+Custom messages: deltas and snapshots (see ``_coalesce.py``), and from the front end
+``{"kind": "sync"}``, ``{"kind": "stop"}``, ``{"kind": "restart"}``.
+
+Credentials (headers, auth, cookies, URL userinfo, secret-looking query parameters) stay
+in the kernel: only ``method`` and the redacted ``display_url`` describe the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import httpx
+import traitlets
+
+from ._api import aiter_events
+from ._coalesce import DeltaChannel
+from ._exceptions import ResponseError, StreamError
+from ._formats import FormatSpec, get_extractor
+from ._loop import streams_thread
+from ._models import Event, ReconnectAttempt
+from ._reconnect import ReconnectSpec
+from ._redact import redact_url
+from ._session import DEFAULT_IDLE_TIMEOUT, DEFAULT_TIMEOUT, ErrorHook, OpenHook
+from ._stats import StreamStats
+
+__all__ = ["StreamWidget"]
+
+logger = logging.getLogger("sse_widget")
+
+_STATIC = Path(__file__).parent / "static"
+_MISSING_FRONT_END = """
+export default { render({ el }) {
+  el.textContent = "sse_widget: the front end is not built (run `npm ci && npm run build`).";
+} };
+"""
+RENDERS = ("markdown", "text", "events")
+_ACTIVE = ("connecting", "streaming", "reconnecting")
+#: Seconds between stats updates sent to the front end while streaming.
+STATS_INTERVAL = 0.25
+#: Characters of an event's data shown in a row of the events view.
+ROW_DATA_CHARS = 2000
+
+
+def _front_end(name: str, fallback: str) -> str | Path:
+    path = _STATIC / name
+    return path if path.is_file() else fallback
+
+
+class StreamWidget(anywidget.AnyWidget):
+    """A live view of a Server-Sent Events stream.
+
+    Example::
+
+        w = StreamWidget("https://api.example.com/v1/chat/completions",
+                         json={"model": "gpt-4o-mini", "stream": True, "messages": [...]},
+                         headers={"Authorization": f"Bearer {key}"},
+                         format="openai")
+        w               # the last line of a cell shows the live view
+        w.wait()        # in a later cell: the final text, or the stream's error
+
+    The request options are those of ``aiter_events``. ``format`` turns events into text
+    (``"text"``, ``"openai"``, ``"openai-responses"``, ``"anthropic"``, ``"json:<path>"``
+    or a callable); ``render`` is ``"markdown"``, ``"text"`` or ``"events"``. Streaming
+    starts at once unless ``autostart=False``.
+
+    Callbacks run on the streams thread, not the kernel's main thread:
+    ``on_open(response)`` may reject a response by raising; ``on_message(event)`` sees
+    every event; ``on_error(error)`` may return a retry delay in seconds, ``None`` (the
+    policy decides) or raise to stop; ``on_close()`` runs once when the stream ends.
+    """
+
+    _esm = _front_end("widget.js", _MISSING_FRONT_END)
+    _css = _front_end("widget.css", "")
+
+    status = traitlets.Unicode("idle", read_only=True).tag(sync=True)
+    render = traitlets.Unicode("markdown", read_only=True).tag(sync=True)
+    method = traitlets.Unicode("GET", read_only=True).tag(sync=True)
+    display_url = traitlets.Unicode("", read_only=True).tag(sync=True)
+    stats = traitlets.Dict(read_only=True).tag(sync=True)
+    reconnect_info = traitlets.Dict(read_only=True).tag(sync=True)
+    error_info = traitlets.Dict(read_only=True).tag(sync=True)
+    generation = traitlets.Int(0, read_only=True).tag(sync=True)
+    allow_remote_images = traitlets.Bool(False).tag(sync=True)
+    max_event_rows = traitlets.Int(500, read_only=True).tag(sync=True)
+
+    def __init__(
+        self,
+        url: str | httpx.URL,
+        *,
+        method: str | None = None,
+        headers: Mapping[str, str] | httpx.Headers | None = None,
+        params: Any = None,
+        json: Any = None,
+        content: str | bytes | None = None,
+        format: FormatSpec = "text",
+        render: str = "markdown",
+        reconnect: ReconnectSpec = True,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+        autostart: bool = True,
+        client: httpx.AsyncClient | None = None,
+        on_open: OpenHook | None = None,
+        on_message: Callable[[Event], object] | None = None,
+        on_error: ErrorHook | None = None,
+        on_close: Callable[[], object] | None = None,
+        max_events: int = 1000,
+        max_event_rows: int = 500,
+        allow_remote_images: bool = False,
+    ) -> None:
+        if render not in RENDERS:
+            raise ValueError(
+                f"render must be one of {', '.join(map(repr, RENDERS))}, not {render!r}"
+            )
+        get_extractor(format)  # a bad format fails here, not later on the streams thread
+        self._format = format
+        self._on_open = on_open
+        self._on_message = on_message
+        self._on_close = on_close
+        self._request = {
+            "url": url,
+            "method": method,
+            "headers": headers,
+            "params": params,
+            "json": json,
+            "content": content,
+            "timeout": timeout,
+            "idle_timeout": idle_timeout,
+            "reconnect": reconnect,
+            "client": client,
+            "on_error": on_error,
+        }
+        self._open_stream()  # checks the request's arguments now, on the caller's thread
+        super().__init__(allow_remote_images=allow_remote_images)
+        # The URL as httpx will send it (params replace or extend the query, as httpx does).
+        shown = httpx.Request("GET", url, params=params).url
+        has_body = json is not None or content is not None
+        with self.hold_sync():  # one state message, not one per trait
+            self.set_trait("method", (method or ("POST" if has_body else "GET")).upper())
+            self.set_trait("display_url", redact_url(str(shown)))
+            self.set_trait("render", render)
+            self.set_trait("max_event_rows", max_event_rows)
+        self._path = shown.path
+
+        self._channel = DeltaChannel(
+            self._send_message,
+            self._schedule,
+            keep_rows=max_event_rows if render == "events" else 0,
+        )
+        self._events: deque[Event] = deque(maxlen=max_events)
+        self._stats = StreamStats()
+        self._error: BaseException | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+        self._finished = threading.Event()
+        self._displays: list[Any] = []
+        self.on_msg(self._on_front_end_message)
+        if autostart:
+            self.start()
+
+    # -- what users read ----------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The text received so far."""
+        return self._channel.text
+
+    @property
+    def events(self) -> list[Event]:
+        """The most recent events (at most ``max_events``)."""
+        return list(self._events)
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the stream failed (a ``StreamError``, or your callback's exception)."""
+        return self._error
+
+    def __repr__(self) -> str:
+        # Stable across runs (no address, no host or port) so saved notebooks compare.
+        format_name = self._format if isinstance(self._format, str) else "callable"
+        return (
+            f"StreamWidget({self.method} {self._path}, format={format_name!r}, "
+            f"render={self.render!r})"
+        )
+
+    # -- control ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start streaming (a no-op while a stream runs)."""
+        if self.status in _ACTIVE:
+            return
+        events = self._open_stream()
+        generation = self.generation + 1
+        self._finished.clear()
+        self._error = None
+        with self.hold_sync():
+            self.set_trait("generation", generation)
+            self.set_trait("error_info", {})
+            self.set_trait("reconnect_info", {})
+            self.set_trait("status", "connecting")
+        self._started = True
+        streams_thread.call(self._launch, events, generation)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel the stream and close its connection; returns once it has stopped."""
+        if self.status not in _ACTIVE:
+            return
+        # Queued behind _launch on the streams loop, so the task exists by then.
+        streams_thread.call(self._cancel)
+        if not streams_thread.in_thread():
+            self._finished.wait(timeout)
+
+    def restart(self) -> None:
+        """Stop the stream if it runs, then start it again with the same request."""
+        self.stop()
+        self.start()
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Block until the stream ends; return its text or raise its error.
+
+        Safe in a notebook cell: the stream runs on its own thread. Raises
+        ``TimeoutError`` if ``timeout`` seconds pass first.
+        """
+        if streams_thread.in_thread():
+            raise RuntimeError("wait() would deadlock on the streams thread; use wait_async()")
+        if not self._started:
+            raise RuntimeError("the stream was never started: call start() first")
+        if not self._finished.wait(timeout):
+            raise TimeoutError(f"the stream did not end within {timeout} s")
+        return self._result()
+
+    async def wait_async(self, timeout: float | None = None) -> str:
+        """``await widget.wait_async()``: the awaitable form of ``wait()``."""
+        if not self._started:
+            raise RuntimeError("the stream was never started: call start() first")
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(None, self._finished.wait, timeout):
+            raise TimeoutError(f"the stream did not end within {timeout} s")
+        return self._result()
+
+    def _result(self) -> str:
+        if self._error is not None:
+            raise self._error
+        return self.text
+
+    # -- the notebook output ------------------------------------------------------
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        data, metadata = self._repr_mimebundle_()
+        handle = display(data, metadata=metadata, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        if handle is not None:
+            self._displays.append(handle)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        assert bundle is not None  # None only for a widget without a view
+        data, metadata = bundle
+        if self.status in ("done", "stopped", "error"):
+            # Saved with the notebook, so GitHub, nbconvert and nbval see the answer
+            # without widget state.
+            data["text/plain"] = self.text or repr(self)
+            if self.render == "markdown" and self.text:
+                data["text/markdown"] = self.text
+        return data, metadata
+
+    def _update_displays(self) -> None:
+        if not self._displays:
+            return
+        data, metadata = self._repr_mimebundle_()
+        for handle in self._displays:
+            try:
+                handle.update(data, metadata=metadata, raw=True)
+            except Exception:  # a closed kernel connection must not break the stream's end
+                logger.debug("could not update a display", exc_info=True)
+
+    # -- the stream, on the streams thread ----------------------------------------
+
+    def _open_stream(self) -> AsyncIterator[Event]:
+        request = dict(self._request)
+        url = request.pop("url")
+        return aiter_events(
+            url,
+            on_open=self._opened,
+            on_reconnect=self._reconnecting,
+            **request,
+        )
+
+    def _launch(self, events: AsyncIterator[Event], generation: int) -> None:
+        task = streams_thread.loop.create_task(self._run(events, generation))
+        task.add_done_callback(self._task_done)
+        self._task = task
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # A task cancelled before its first step never enters _run's try/finally (_run
+        # itself swallows cancellation, so only that task ends up cancelled).
+        if task.cancelled():
+            self._finish("stopped")
+
+    async def _run(self, events: AsyncIterator[Event], generation: int) -> None:
+        channel = self._channel
+        channel.reset(generation)
+        self._events.clear()
+        self._stats = stats = StreamStats()
+        extractor = get_extractor(self._format)
+        keep_rows = self.render == "events"
+        ticker = asyncio.get_running_loop().call_later(STATS_INTERVAL, self._tick)
+        outcome = "done"
+        try:
+            async for event in events:
+                if self.status != "streaming":
+                    self.set_trait("status", "streaming")
+                self._events.append(event)
+                if self._on_message is not None:
+                    self._on_message(event)
+                token = extractor.feed(event)
+                stats.event(event.data, token)
+                row = None
+                if keep_rows:
+                    row = {
+                        "t": round((time.monotonic() - stats.started) * 1000),
+                        "event": event.event,
+                        "id": event.id,
+                        "data": event.data[:ROW_DATA_CHARS],
+                    }
+                channel.append(token or "", row)
+                if extractor.usage is not stats.usage:
+                    stats.usage = extractor.usage
+        except asyncio.CancelledError:
+            outcome = "stopped"
+        except Exception as exc:  # a StreamError, or a callback's own exception
+            outcome = "error"
+            self._error = exc
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(Exception):
+                await events.aclose()  # type: ignore[attr-defined]
+            self._finish(outcome)
+
+    def _finish(self, outcome: str) -> None:
+        self._channel.flush()
+        self._stats.end()
+        with self.hold_sync():
+            self.set_trait("stats", self._stats.as_dict())
+            self.set_trait("reconnect_info", {})
+            if self._error is not None:
+                self.set_trait("error_info", _describe_error(self._error))
+            self.set_trait("status", outcome)
+        self._task = None
+        self._update_displays()
+        if self._on_close is not None:
+            try:
+                self._on_close()
+            except Exception:
+                logger.exception("on_close raised")
+        self._finished.set()
+
+    def _opened(self, response: httpx.Response) -> None:
+        self._stats.opened()
+        self.set_trait("reconnect_info", {})
+        if self.status != "streaming":
+            self.set_trait("status", "streaming")
+        if self._on_open is not None:
+            self._on_open(response)
+
+    def _reconnecting(self, attempt: ReconnectAttempt) -> None:
+        self._stats.reconnects += 1
+        self.set_trait(
+            "reconnect_info",
+            {
+                "attempt": attempt.attempt,
+                "max_attempts": attempt.max_attempts,
+                "delay_s": round(attempt.delay, 3),
+            },
+        )
+        self.set_trait("status", "reconnecting")
+
+    def _tick(self) -> None:
+        if self._task is None:
+            return
+        self.set_trait("stats", self._stats.as_dict())
+        asyncio.get_running_loop().call_later(STATS_INTERVAL, self._tick)
+
+    def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
+        streams_thread.loop.call_later(delay, callback)
+
+    def _send_message(self, message: dict[str, Any]) -> None:
+        self.send(message)
+
+    def _on_front_end_message(self, _widget: object, content: Any, _buffers: object) -> None:
+        kind = content.get("kind") if isinstance(content, dict) else None
+        if kind == "sync":
+            streams_thread.call(self._send_snapshot)
+        elif kind == "stop":
+            self.stop()
+        elif kind == "restart":
+            self.restart()
+
+    def _send_snapshot(self) -> None:
+        for message in self._channel.snapshot():
+            self.send(message)
+
+
+def _describe_error(error: BaseException) -> dict[str, Any]:
+    info: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    if isinstance(error, ResponseError):
+        info["status_code"] = error.status_code
+        info["body"] = error.body
+    elif not isinstance(error, StreamError):
+        info["message"] = f"{type(error).__name__}: {error}"
+    return info

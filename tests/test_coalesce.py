@@ -1,0 +1,108 @@
+"""DeltaChannel with a fake clock and timer: coalescing, numbering, snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sse_widget._coalesce import SNAPSHOT_PART_CHARS, DeltaChannel
+
+
+class FakeTimer:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.due: list[tuple[float, Callable[[], None]]] = []
+
+    def schedule(self, delay: float, callback: Callable[[], None]) -> None:
+        self.due.append((self.now + delay, callback))
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        ready = [item for item in self.due if item[0] <= self.now]
+        self.due = [item for item in self.due if item[0] > self.now]
+        for _, callback in sorted(ready, key=lambda item: item[0]):
+            callback()
+
+
+def make(keep_rows: int = 0) -> tuple[DeltaChannel, FakeTimer, list[dict[str, Any]]]:
+    timer, sent = FakeTimer(), []
+    channel = DeltaChannel(
+        sent.append, timer.schedule, interval=0.05, keep_rows=keep_rows, clock=lambda: timer.now
+    )
+    channel.reset(1)
+    return channel, timer, sent
+
+
+def test_a_burst_of_tokens_is_one_delta() -> None:
+    channel, timer, sent = make()
+    for n in range(1000):
+        channel.append(f"t{n} ")
+    assert sent == []  # nothing before the timer
+    timer.advance(0)
+    assert len(sent) == 1
+    assert sent[0] == {
+        "kind": "delta",
+        "gen": 1,
+        "seq": 1,
+        "text": "".join(f"t{n} " for n in range(1000)),
+    }
+
+
+def test_deltas_are_at_most_one_per_interval_whatever_the_rate() -> None:
+    channel, timer, sent = make()
+    for _ in range(2000):  # 2000 tokens over one second: 2000 tokens/s
+        channel.append("x")
+        timer.advance(0.0005)
+    timer.advance(1)
+    assert 19 <= len(sent) <= 21
+    assert [m["seq"] for m in sent] == list(range(1, len(sent) + 1))
+    assert "".join(m["text"] for m in sent) == "x" * 2000
+    assert channel.text == "x" * 2000
+    assert len(channel) == 2000
+
+
+def test_nothing_pending_sends_nothing() -> None:
+    channel, timer, sent = make()
+    assert channel.flush() is False
+    channel.append("")
+    timer.advance(1)
+    assert sent == []
+
+
+def test_a_new_generation_starts_over() -> None:
+    channel, timer, sent = make()
+    channel.append("old")
+    timer.advance(0.1)
+    channel.reset(2)
+    channel.append("new")
+    timer.advance(0.1)
+    assert [(m["gen"], m["seq"], m["text"]) for m in sent] == [(1, 1, "old"), (2, 1, "new")]
+    assert channel.text == "new"
+
+
+def test_snapshot_flushes_then_sends_the_text_in_parts() -> None:
+    channel, timer, sent = make()
+    text = "a" * (2 * SNAPSHOT_PART_CHARS + 10)
+    channel.append(text[:100])
+    timer.advance(0.1)
+    channel.append(text[100:])
+    parts = channel.snapshot()
+    assert sent[-1]["seq"] == 2  # the pending text went out first, as delta 2
+    assert [(p["part"], p["parts"], p["seq"]) for p in parts] == [(0, 3, 2), (1, 3, 2), (2, 3, 2)]
+    assert "".join(p["text"] for p in parts) == text
+
+
+def test_snapshot_of_nothing_is_one_empty_part() -> None:
+    channel, _, _ = make()
+    assert channel.snapshot() == [
+        {"kind": "snapshot", "gen": 1, "seq": 0, "part": 0, "parts": 1, "text": ""}
+    ]
+
+
+def test_rows_are_sent_with_deltas_and_bounded_in_snapshots() -> None:
+    channel, timer, sent = make(keep_rows=3)
+    for n in range(5):
+        channel.append("", {"n": n})
+    timer.advance(0.1)
+    assert sent[0]["rows"] == [{"n": n} for n in range(5)]
+    assert channel.snapshot()[0]["rows"] == [{"n": 2}, {"n": 3}, {"n": 4}]
