@@ -246,6 +246,11 @@ class StreamWidget(anywidget.AnyWidget):
         self.stop()
         self.start()
 
+    def close(self) -> None:
+        """Stop the stream (closing its connection) and close the widget's views."""
+        self.stop()
+        super().close()
+
     def wait(self, timeout: float | None = None) -> str:
         """Block until the stream ends; return its text or raise its error.
 

@@ -410,3 +410,13 @@ def test_repr_is_stable_without_address_or_port(recorder: Recorder, mock: MockSe
         == "StreamWidget(POST /v1/chat/completions, format='openai', render='markdown')"
     )
     widget.close()
+
+
+def test_closing_the_widget_stops_its_stream(recorder: Recorder, mock: MockServer) -> None:
+    widget = StreamWidget(mock.url_for("/stream", count=1000, delay=0.05), format="text")
+    time.sleep(0.2)
+    record = [r for r in mock.requests if r.path == "/stream"][-1]
+    widget.close()
+    assert widget.status == "stopped"
+    assert record.ended.wait(1)
+    assert record.outcome == "disconnected"
