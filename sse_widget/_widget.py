@@ -15,7 +15,7 @@ Synced traitlets (kernel → front end, read-only in Python):
 ``stats``              ttfb_s, ttft_s, tokens, events, bytes, elapsed_s, tokens_per_s,
                        reconnects, usage (at most 4 updates per second)
 ``reconnect_info``     attempt, max_attempts, delay_s while reconnecting, else {}
-``error``              type, message, status_code, body when failed, else {}
+``error_info``         type, message, status_code, body when failed, else {}
 ``generation``         increments on every (re)start; the view clears its text
 ``allow_remote_images``  whether the markdown view may load remote images (default off)
 ``max_event_rows``     rows the events view keeps

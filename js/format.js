@@ -1,0 +1,104 @@
+// @ts-check
+/** What the header shows, as plain strings: no DOM, so node tests can check it. */
+
+/**
+ * @typedef {{ attempt?: number, max_attempts?: number | null, delay_s?: number }} ReconnectInfo
+ * @typedef {{ ttfb_s?: number | null, ttft_s?: number | null, tokens?: number, events?: number,
+ *             bytes?: number, elapsed_s?: number, tokens_per_s?: number | null,
+ *             reconnects?: number, usage?: Record<string, unknown> | null }} Stats
+ * @typedef {{ type?: string, message?: string, status_code?: number, body?: string }} ErrorInfo
+ */
+
+export const ACTIVE = ["connecting", "streaming", "reconnecting"];
+
+/**
+ * The status pill's words.
+ * @param {string} status
+ * @param {ReconnectInfo} [reconnect]
+ */
+export function statusLabel(status, reconnect = {}) {
+  if (status === "reconnecting" && reconnect.attempt) {
+    const max = reconnect.max_attempts;
+    return `reconnecting ${reconnect.attempt}${max ? `/${max}` : ""}`;
+  }
+  return status;
+}
+
+/**
+ * Seconds, short: "0.42 s", "12.3 s", "2 min 05 s".
+ * @param {number} seconds
+ */
+export function formatSeconds(seconds) {
+  if (seconds < 10) return `${seconds.toFixed(2)} s`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
+}
+
+/** @param {number} n */
+export function formatCount(n) {
+  return n.toLocaleString("en-US");
+}
+
+/**
+ * The provider's own token counts (OpenAI's or Anthropic's names), as "12 in · 340 out".
+ * @param {Record<string, unknown> | null | undefined} usage
+ */
+export function formatUsage(usage) {
+  if (!usage) return null;
+  const input = usage.prompt_tokens ?? usage.input_tokens;
+  const output = usage.completion_tokens ?? usage.output_tokens;
+  const parts = [];
+  if (typeof input === "number") parts.push(`${formatCount(input)} in`);
+  if (typeof output === "number") parts.push(`${formatCount(output)} out`);
+  return parts.length ? parts.join(" · ") : null;
+}
+
+/**
+ * The live figures, as [name, value] pairs in display order; absent figures are left out.
+ * @param {Stats} stats
+ * @returns {[string, string][]}
+ */
+export function statsEntries(stats) {
+  /** @type {[string, string][]} */
+  const entries = [];
+  if (typeof stats.tokens === "number") entries.push(["tokens", formatCount(stats.tokens)]);
+  if (typeof stats.tokens_per_s === "number") {
+    entries.push(["tok/s", stats.tokens_per_s.toFixed(stats.tokens_per_s < 10 ? 1 : 0)]);
+  }
+  if (typeof stats.ttft_s === "number") entries.push(["first token", formatSeconds(stats.ttft_s)]);
+  if (typeof stats.elapsed_s === "number") entries.push(["elapsed", formatSeconds(stats.elapsed_s)]);
+  if (stats.reconnects) entries.push(["reconnects", formatCount(stats.reconnects)]);
+  const usage = formatUsage(stats.usage);
+  if (usage) entries.push(["usage", usage]);
+  return entries;
+}
+
+/**
+ * The error panel's title line: "HTTP 401 · HTTPStatusError".
+ * @param {ErrorInfo} error
+ */
+export function errorTitle(error) {
+  const parts = [];
+  if (error.status_code) parts.push(`HTTP ${error.status_code}`);
+  if (error.type) parts.push(error.type);
+  return parts.join(" · ") || "Error";
+}
+
+/** Characters of a response body the error panel shows. */
+export const BODY_EXCERPT = 4000;
+
+/**
+ * A response body for reading: JSON pretty-printed, everything cut to `BODY_EXCERPT`.
+ * @param {string | undefined} body
+ */
+export function formatBody(body) {
+  if (!body) return "";
+  let shown = body;
+  try {
+    shown = JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    // not JSON: shown as sent
+  }
+  return shown.length > BODY_EXCERPT ? `${shown.slice(0, BODY_EXCERPT)}\n…` : shown;
+}

@@ -1,0 +1,52 @@
+// @ts-check
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import {
+  BODY_EXCERPT, errorTitle, formatBody, formatSeconds, statsEntries, statusLabel,
+} from "../format.js";
+
+describe("header text", () => {
+  it("labels statuses, with the attempt while reconnecting", () => {
+    assert.equal(statusLabel("streaming"), "streaming");
+    assert.equal(statusLabel("reconnecting", { attempt: 2, max_attempts: 5 }), "reconnecting 2/5");
+    assert.equal(statusLabel("reconnecting", { attempt: 7, max_attempts: null }), "reconnecting 7");
+    assert.equal(statusLabel("reconnecting", {}), "reconnecting");
+  });
+
+  it("formats seconds at three scales", () => {
+    assert.equal(formatSeconds(0.4234), "0.42 s");
+    assert.equal(formatSeconds(12.34), "12.3 s");
+    assert.equal(formatSeconds(125), "2 min 05 s");
+  });
+
+  it("lists the figures that are known, in order", () => {
+    const entries = statsEntries({
+      tokens: 12345, tokens_per_s: 87.6, ttft_s: 0.25, elapsed_s: 3.5, reconnects: 0,
+      usage: { prompt_tokens: 10, completion_tokens: 200, total_tokens: 210 },
+    });
+    assert.deepEqual(entries, [
+      ["tokens", "12,345"], ["tok/s", "88"], ["first token", "0.25 s"],
+      ["elapsed", "3.50 s"], ["usage", "10 in · 200 out"],
+    ]);
+    assert.deepEqual(statsEntries({ tokens: 0, tokens_per_s: null, ttft_s: null }), [["tokens", "0"]]);
+    assert.deepEqual(statsEntries({ reconnects: 2, usage: { input_tokens: 5, output_tokens: 6 } }), [
+      ["reconnects", "2"], ["usage", "5 in · 6 out"],
+    ]);
+  });
+
+  it("titles errors with status and type", () => {
+    assert.equal(errorTitle({ type: "HTTPStatusError", status_code: 401 }), "HTTP 401 · HTTPStatusError");
+    assert.equal(errorTitle({ type: "IdleTimeout" }), "IdleTimeout");
+    assert.equal(errorTitle({}), "Error");
+  });
+
+  it("pretty-prints JSON bodies and cuts long ones", () => {
+    assert.equal(formatBody('{"error":{"message":"bad key"}}'), '{\n  "error": {\n    "message": "bad key"\n  }\n}');
+    assert.equal(formatBody("plain words"), "plain words");
+    const long = formatBody("x".repeat(BODY_EXCERPT + 10));
+    assert.equal(long.length, BODY_EXCERPT + 2);
+    assert.ok(long.endsWith("\n…"));
+    assert.equal(formatBody(undefined), "");
+  });
+});

@@ -1,0 +1,176 @@
+// @ts-check
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import widget from "../widget.js";
+import { frames, makeWindow } from "./dom.js";
+
+/**
+ * A stand-in for anywidget's model: traitlet values, listeners, and what the view sent.
+ * @param {Record<string, unknown>} state
+ */
+function fakeModel(state) {
+  /** @type {Map<string, Set<(...args: any[]) => void>>} */
+  const listeners = new Map();
+  /** @type {unknown[]} */
+  const sent = [];
+  const model = {
+    get: (/** @type {string} */ name) => state[name],
+    set: (/** @type {string} */ name, /** @type {unknown} */ value) => {
+      state[name] = value;
+    },
+    on(/** @type {string} */ name, /** @type {(...args: any[]) => void} */ callback) {
+      if (!listeners.has(name)) listeners.set(name, new Set());
+      listeners.get(name)?.add(callback);
+    },
+    off(/** @type {string} */ name, /** @type {(...args: any[]) => void} */ callback) {
+      listeners.get(name)?.delete(callback);
+    },
+    save_changes() {},
+    send: (/** @type {unknown} */ content) => sent.push(content),
+    widget_manager: /** @type {any} */ ({}),
+  };
+  return {
+    model,
+    sent,
+    /** The kernel changes a traitlet. */
+    change(/** @type {string} */ name, /** @type {unknown} */ value) {
+      state[name] = value;
+      for (const callback of listeners.get(`change:${name}`) ?? []) callback();
+    },
+    /** The kernel sends a custom message. */
+    message(/** @type {unknown} */ content) {
+      for (const callback of listeners.get("msg:custom") ?? []) callback(content, []);
+    },
+    listenerCount: () => [...listeners.values()].reduce((n, set) => n + set.size, 0),
+  };
+}
+
+const STATE = {
+  status: "streaming",
+  render: "markdown",
+  method: "POST",
+  display_url: "https://api.example.com/v1/chat?api_key=[redacted]",
+  stats: { tokens: 3, tokens_per_s: 40, ttft_s: 0.2, elapsed_s: 0.5 },
+  reconnect_info: {},
+  error_info: {},
+  generation: 1,
+  allow_remote_images: false,
+  max_event_rows: 500,
+};
+
+function mount(overrides = {}) {
+  const window = makeWindow();
+  const el = window.document.createElement("div");
+  window.document.body.append(el);
+  const fake = fakeModel({ ...STATE, ...overrides });
+  const cleanup = widget.render({ model: /** @type {any} */ (fake.model), el });
+  const $ = (/** @type {string} */ selector) => el.querySelector(selector);
+  return { window, el, fake, cleanup, $ };
+}
+
+describe("the widget view", () => {
+  it("asks for a snapshot on a started stream, then renders snapshot and deltas in order", async () => {
+    const { window, fake, $ } = mount();
+    assert.deepEqual(fake.sent, [{ kind: "sync", gen: 1, seq: 0 }]);
+    fake.message({ kind: "delta", gen: 1, seq: 1, text: "ignored: the snapshot covers it" });
+    fake.message({ kind: "snapshot", gen: 1, seq: 1, part: 0, parts: 1, text: "Hello **wor" });
+    fake.message({ kind: "delta", gen: 1, seq: 2, text: "ld**!" });
+    await frames(window, 2);
+    assert.equal($(".sse-widget-markdown strong")?.textContent, "world");
+    assert.equal($(".sse-widget-markdown")?.textContent, "Hello world!\n");
+    assert.ok($(".sse-widget-caret"), "no caret while streaming");
+    fake.change("status", "done");
+    await frames(window);
+    assert.equal($(".sse-widget-caret"), null);
+    assert.equal($(".sse-widget-status")?.textContent, "done");
+  });
+
+  it("shows the method, the redacted URL and the stats", () => {
+    const { $ } = mount();
+    assert.equal($(".sse-widget-request")?.textContent, `POST ${STATE.display_url}`);
+    assert.equal($(".sse-widget-stats")?.textContent, "3 tokens40 tok/s0.20 s first token0.50 s elapsed");
+  });
+
+  it("Stop sends stop while streaming and is disabled once the stream ended", () => {
+    const { fake, $ } = mount();
+    const stop = /** @type {HTMLButtonElement} */ ($(".sse-widget-stop"));
+    stop.click();
+    assert.deepEqual(fake.sent.at(-1), { kind: "stop" });
+    fake.change("status", "stopped");
+    assert.equal(stop.disabled, true);
+    /** @type {HTMLButtonElement} */ ($(".sse-widget-restart")).click();
+    assert.deepEqual(fake.sent.at(-1), { kind: "restart" });
+  });
+
+  it("says Start for a stream that has not started, and asks for nothing", () => {
+    const { fake, $ } = mount({ status: "idle", generation: 0 });
+    assert.equal($(".sse-widget-restart")?.textContent, "Start");
+    assert.deepEqual(fake.sent, []);
+  });
+
+  it("shows reconnect attempts in the pill", () => {
+    const { fake, $ } = mount();
+    fake.change("reconnect_info", { attempt: 2, max_attempts: 5, delay_s: 1 });
+    fake.change("status", "reconnecting");
+    assert.equal($(".sse-widget-status")?.textContent, "reconnecting 2/5");
+  });
+
+  it("shows an HTTP error with its status and the server's body", () => {
+    const { fake, $ } = mount();
+    assert.equal(/** @type {HTMLElement} */ ($(".sse-widget-error")).hidden, true);
+    fake.change("error_info", {
+      type: "HTTPStatusError",
+      message: "401 Unauthorized from POST https://api.example.com/v1/chat",
+      status_code: 401,
+      body: '{"error": {"message": "Incorrect API key provided"}}',
+    });
+    fake.change("status", "error");
+    const panel = /** @type {HTMLElement} */ ($(".sse-widget-error"));
+    assert.equal(panel.hidden, false);
+    assert.equal($(".sse-widget-error-title")?.textContent, "HTTP 401 · HTTPStatusError");
+    assert.match($(".sse-widget-error-body")?.textContent ?? "", /"message": "Incorrect API key provided"/);
+  });
+
+  it("a restart clears the text and takes the new generation's deltas", async () => {
+    const { window, fake, $ } = mount({ render: "text" });
+    fake.message({ kind: "snapshot", gen: 1, seq: 2, part: 0, parts: 1, text: "first answer" });
+    await frames(window);
+    fake.change("generation", 2);
+    fake.message({ kind: "delta", gen: 2, seq: 1, text: "second" });
+    await frames(window);
+    assert.equal($(".sse-widget-text")?.textContent, "second");
+  });
+
+  it("copies the source text", async () => {
+    const { window, fake, $ } = mount();
+    /** @type {string[]} */
+    const copied = [];
+    Object.defineProperty(window.navigator, "clipboard", {
+      value: { writeText: async (/** @type {string} */ text) => void copied.push(text) },
+    });
+    fake.message({ kind: "snapshot", gen: 1, seq: 1, part: 0, parts: 1, text: "# Title\n\n*x*" });
+    const copy = /** @type {HTMLButtonElement} */ ($(".sse-widget-copy"));
+    copy.click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(copied, ["# Title\n\n*x*"]);
+    assert.equal(copy.textContent, "Copied");
+  });
+
+  it("renders events as rows of a table", async () => {
+    const { window, fake, $ } = mount({ render: "events" });
+    const rows = [{ t: 5, event: "message", id: "1", data: '{"x": 1}' }];
+    fake.message({ kind: "snapshot", gen: 1, seq: 1, part: 0, parts: 1, text: "", rows });
+    await frames(window);
+    const cells = [...(/** @type {Element} */ ($("tbody tr"))).children].map((td) => td.textContent);
+    assert.deepEqual(cells, ["5", "message", "1", '{"x": 1}']);
+  });
+
+  it("removes its listeners when the view goes", () => {
+    const { fake, cleanup } = mount();
+    assert.ok(fake.listenerCount() > 0);
+    assert.equal(typeof cleanup, "function");
+    /** @type {() => void} */ (cleanup)();
+    assert.equal(fake.listenerCount(), 0);
+  });
+});

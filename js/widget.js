@@ -1,0 +1,241 @@
+// @ts-check
+/**
+ * StreamWidget's front end: the module anywidget loads (bundled into one file by esbuild).
+ *
+ * Each view keeps its own `StreamStore`, fed by the kernel's numbered deltas; a view that
+ * appears on a stream that already ran asks for a snapshot first. The kernel owns the
+ * request: the buttons send `stop` and `restart`, nothing else goes back.
+ */
+
+import { ACTIVE, errorTitle, formatBody, statsEntries, statusLabel } from "./format.js";
+import { Follower } from "./follow.js";
+import { createRenderer } from "./markdown.js";
+import { StreamStore } from "./store.js";
+import { EventsView, Feed, MarkdownView, TextView } from "./views.js";
+
+/**
+ * The synced traitlets (see sse_widget/_widget.py).
+ * @typedef {object} Model
+ * @property {string} status
+ * @property {"markdown" | "text" | "events"} render
+ * @property {string} method
+ * @property {string} display_url
+ * @property {import("./format.js").Stats} stats
+ * @property {import("./format.js").ReconnectInfo} reconnect_info
+ * @property {import("./format.js").ErrorInfo} error_info
+ * @property {number} generation
+ * @property {boolean} allow_remote_images
+ * @property {number} max_event_rows
+ *
+ * @typedef {import("@anywidget/types").AnyModel<Model>} AnyModel
+ */
+
+/** How long the Copy button says "Copied". */
+const COPIED_MS = 1500;
+
+/** @type {WeakMap<Window, ReturnType<typeof createRenderer>>} */
+const renderers = new WeakMap();
+
+/** @param {Window & typeof globalThis} window */
+function rendererFor(window) {
+  let renderer = renderers.get(window);
+  if (!renderer) {
+    renderer = createRenderer(window);
+    renderers.set(window, renderer);
+  }
+  return renderer;
+}
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {Document} document
+ * @param {K} tag
+ * @param {string} className
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+function h(document, tag, className, text) {
+  const el = document.createElement(tag);
+  el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/**
+ * @param {Document} document
+ * @param {AnyModel} model
+ * @returns {import("./views.js").View}
+ */
+function createView(document, model) {
+  const kind = model.get("render");
+  if (kind === "text") return new TextView(document);
+  if (kind === "events") return new EventsView(document, model.get("max_event_rows"));
+  const window = /** @type {Window & typeof globalThis} */ (document.defaultView);
+  const { render } = rendererFor(window);
+  return new MarkdownView(document, render, () => ({
+    allowRemoteImages: model.get("allow_remote_images"),
+  }));
+}
+
+/**
+ * Put text on the clipboard; falls back to a hidden text area where the Clipboard API is
+ * unavailable (pages not served over https or localhost).
+ * @param {Window} window
+ * @param {string} text
+ * @returns {Promise<boolean>} whether it was copied
+ */
+async function copyText(window, text) {
+  try {
+    await window.navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const { document } = window;
+    const area = h(document, "textarea", "sse-widget-offscreen");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    } finally {
+      area.remove();
+    }
+  }
+}
+
+/** @param {{ model: AnyModel, el: HTMLElement }} props */
+function render({ model, el }) {
+  const document = el.ownerDocument;
+  const window = /** @type {Window & typeof globalThis} */ (document.defaultView);
+
+  const root = h(document, "div", "sse-widget");
+  const header = h(document, "div", "sse-widget-header");
+  const pill = h(document, "span", "sse-widget-status");
+  pill.setAttribute("role", "status");
+  const request = h(document, "span", "sse-widget-request");
+  const method = h(document, "span", "sse-widget-method", model.get("method"));
+  const url = h(document, "span", "sse-widget-url", model.get("display_url"));
+  request.append(method, " ", url);
+  request.title = `${model.get("method")} ${model.get("display_url")}`;
+  const stats = h(document, "span", "sse-widget-stats");
+  const controls = h(document, "span", "sse-widget-controls");
+  const stop = h(document, "button", "sse-widget-button sse-widget-stop", "Stop");
+  const restart = h(document, "button", "sse-widget-button sse-widget-restart", "Restart");
+  const copy = h(document, "button", "sse-widget-button sse-widget-copy", "Copy");
+  for (const button of [stop, restart, copy]) button.type = "button";
+  stop.title = "Stop the stream (closes the connection)";
+  restart.title = "Send the request again";
+  copy.title = model.get("render") === "markdown" ? "Copy the markdown source" : "Copy the text";
+  controls.append(stop, restart, copy);
+  header.append(pill, request, stats, controls);
+
+  const error = h(document, "div", "sse-widget-error");
+  error.hidden = true;
+  error.setAttribute("role", "alert");
+
+  const body = h(document, "div", "sse-widget-body");
+  body.setAttribute("aria-live", "polite");
+  body.tabIndex = 0;
+  const view = createView(document, model);
+  body.append(view.el);
+
+  const jump = h(document, "button", "sse-widget-button sse-widget-jump", "↓ Latest");
+  jump.type = "button";
+  jump.hidden = true;
+  root.append(header, error, body, jump);
+  el.append(root);
+
+  const live = () => ACTIVE.includes(model.get("status"));
+  const follower = new Follower(body, (following) => {
+    jump.hidden = following;
+  });
+  let disposed = false;
+  const feed = new Feed(
+    view,
+    (callback) => window.requestAnimationFrame(() => disposed || callback()),
+    live,
+    () => follower.update(),
+  );
+  const store = new StreamStore({
+    maxRows: model.get("max_event_rows"),
+    requestSync: (gen, seq) => model.send({ kind: "sync", gen, seq }),
+    onChange: (change) => feed.change(change),
+  });
+
+  function showStatus() {
+    const status = model.get("status");
+    root.dataset.status = status;
+    pill.textContent = statusLabel(status, model.get("reconnect_info"));
+    body.setAttribute("aria-busy", String(live()));
+    stop.disabled = !live();
+    restart.textContent = status === "idle" ? "Start" : "Restart";
+    feed.request(); // the caret goes when the stream ends
+  }
+
+  function showStats() {
+    stats.replaceChildren(
+      ...statsEntries(model.get("stats")).map(([name, value]) => {
+        const entry = h(document, "span", "sse-widget-stat");
+        entry.append(h(document, "span", "sse-widget-stat-value", value), ` ${name}`);
+        return entry;
+      }),
+    );
+  }
+
+  function showError() {
+    const info = model.get("error_info");
+    error.hidden = !info.type;
+    if (!info.type) {
+      error.replaceChildren();
+      return;
+    }
+    /** @type {HTMLElement[]} */
+    const parts = [
+      h(document, "div", "sse-widget-error-title", errorTitle(info)),
+      h(document, "div", "sse-widget-error-message", info.message ?? ""),
+    ];
+    const shownBody = formatBody(info.body);
+    if (shownBody) parts.push(h(document, "pre", "sse-widget-error-body", shownBody));
+    error.replaceChildren(...parts);
+  }
+
+  /** @type {[string, (...args: any[]) => void][]} */
+  const listeners = [
+    ["msg:custom", (message) => store.receive(message)],
+    ["change:generation", () => store.newGeneration(model.get("generation"))],
+    ["change:status", showStatus],
+    ["change:reconnect_info", showStatus],
+    ["change:stats", showStats],
+    ["change:error_info", showError],
+    [
+      "change:allow_remote_images",
+      () => feed.change({ type: "reset", text: store.text, rows: store.rows }),
+    ],
+  ];
+  for (const [name, listener] of listeners) model.on(name, listener);
+
+  stop.addEventListener("click", () => model.send({ kind: "stop" }));
+  restart.addEventListener("click", () => model.send({ kind: "restart" }));
+  copy.addEventListener("click", async () => {
+    const copied = await copyText(window, store.text);
+    copy.textContent = copied ? "Copied" : "Copy failed";
+    window.setTimeout(() => {
+      copy.textContent = "Copy";
+    }, COPIED_MS);
+  });
+  jump.addEventListener("click", () => follower.resume());
+
+  showStatus();
+  showStats();
+  showError();
+  store.catchUp(model.get("generation"));
+
+  return () => {
+    disposed = true;
+    follower.dispose();
+    for (const [name, listener] of listeners) model.off(name, listener);
+  };
+}
+
+export default { render };
