@@ -85,6 +85,17 @@ export function errorTitle(error) {
   return parts.join(" · ") || "Error";
 }
 
+/**
+ * The error's message without the response body it quotes (the panel shows the body
+ * on its own, formatted).
+ * @param {ErrorInfo} error
+ */
+export function errorMessage(error) {
+  const message = error.message ?? "";
+  const quoted = error.body ? message.indexOf(error.body.slice(0, 80)) : -1;
+  return quoted > 0 ? message.slice(0, quoted).replace(/[\s:]+$/, "") : message;
+}
+
 /** Characters of a response body the error panel shows. */
 export const BODY_EXCERPT = 4000;
 

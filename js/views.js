@@ -152,15 +152,23 @@ export class MarkdownView {
 }
 
 /**
- * Where a caret goes so that it follows the last character: the deepest last element.
+ * Where a caret goes so that it follows the last character: the deepest element that
+ * ends the content (not one followed by text, as `str` in `(prompt: str)` is).
  * @param {Element} root
  */
-function innermostLast(root) {
+export function innermostLast(root) {
   let node = root;
-  while (node.lastElementChild && !["BR", "HR", "IMG"].includes(node.lastElementChild.tagName)) {
-    node = node.lastElementChild;
+  for (;;) {
+    let last = node.lastChild;
+    // markdown-it puts a line feed between blocks; it is not content.
+    while (last && last.nodeType === 3 && !(last.textContent ?? "").trim()) {
+      last = last.previousSibling;
+    }
+    if (last === null || last.nodeType !== 1) return node;
+    const element = /** @type {Element} */ (last);
+    if (["BR", "HR", "IMG"].includes(element.tagName)) return node;
+    node = element;
   }
-  return node;
 }
 
 /** A table of the most recent events: time, event type, id, data. */

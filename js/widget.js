@@ -7,7 +7,14 @@
  * request: the buttons send `stop` and `restart`, nothing else goes back.
  */
 
-import { ACTIVE, errorTitle, formatBody, statsEntries, statusLabel } from "./format.js";
+import {
+  ACTIVE,
+  errorMessage,
+  errorTitle,
+  formatBody,
+  statsEntries,
+  statusLabel,
+} from "./format.js";
 import { Follower } from "./follow.js";
 import { createRenderer } from "./markdown.js";
 import { StreamStore } from "./store.js";
@@ -193,7 +200,7 @@ function render({ model, el }) {
     /** @type {HTMLElement[]} */
     const parts = [
       h(document, "div", "sse-widget-error-title", errorTitle(info)),
-      h(document, "div", "sse-widget-error-message", info.message ?? ""),
+      h(document, "div", "sse-widget-error-message", errorMessage(info)),
     ];
     const shownBody = formatBody(info.body);
     if (shownBody) parts.push(h(document, "pre", "sse-widget-error-body", shownBody));

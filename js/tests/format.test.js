@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import {
-  BODY_EXCERPT, errorTitle, formatBody, formatSeconds, statsEntries, statusLabel,
+  BODY_EXCERPT, errorMessage, errorTitle, formatBody, formatSeconds, statsEntries, statusLabel,
 } from "../format.js";
 
 describe("header text", () => {
@@ -39,6 +39,14 @@ describe("header text", () => {
     assert.equal(errorTitle({ type: "HTTPStatusError", status_code: 401 }), "HTTP 401 · HTTPStatusError");
     assert.equal(errorTitle({ type: "IdleTimeout" }), "IdleTimeout");
     assert.equal(errorTitle({}), "Error");
+  });
+
+  it("leaves the body out of the message when the panel shows it", () => {
+    const body = '{"error":{"message":"Incorrect API key"}}';
+    const message = `401 Unauthorized from POST https://api.example.com/v1: ${body}`;
+    assert.equal(errorMessage({ message, body }), "401 Unauthorized from POST https://api.example.com/v1");
+    assert.equal(errorMessage({ message: "read timed out" }), "read timed out");
+    assert.equal(errorMessage({ message: body, body }), body);
   });
 
   it("pretty-prints JSON bodies and cuts long ones", () => {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 
 import { createRenderer } from "../markdown.js";
 import {
-  EventsView, Feed, FRAME_CHARS, MarkdownView, SEAL_CHARS, TextView, splitPoint,
+  EventsView, Feed, FRAME_CHARS, MarkdownView, SEAL_CHARS, TextView, innermostLast, splitPoint,
 } from "../views.js";
 import { makeWindow } from "./dom.js";
 
@@ -125,5 +125,25 @@ describe("Feed", () => {
   it("never splits a surrogate pair", () => {
     assert.equal(splitPoint("a😀b", 2), 1);
     assert.equal(splitPoint("a😀b", 3), 3);
+  });
+});
+
+describe("innermostLast", () => {
+  /** @param {string} html */
+  const place = (html) => {
+    const div = document.createElement("div");
+    div.innerHTML = html;
+    return innermostLast(div);
+  };
+
+  it("descends into the element that ends the content", () => {
+    assert.equal(place("<p>a</p>\n<p>b <em>c</em></p>\n").tagName, "EM");
+    assert.equal(place("<ul><li>x</li><li>y</li></ul>").textContent, "y");
+  });
+
+  it("stops where text follows the last element", () => {
+    const code = '<pre><code>def f(<span class="p">x: <span class="t">str</span>)</span></code></pre>';
+    assert.equal(place(code).className, "p");
+    assert.equal(place("<p>a <b>b</b> c</p>").tagName, "P");
   });
 });

@@ -1,0 +1,485 @@
+"""A real JupyterLab, driven by a real Chromium through Playwright.
+
+Three pieces, wired into fixtures by ``conftest.py``:
+
+* :class:`LabServer` runs ``jupyter lab`` on a free port, with its config, settings,
+  workspaces and runtime directories in a temporary directory, so that nothing from the
+  machine's own Jupyter setup leaks in and nothing leaks out.
+* :func:`launch_chromium` starts Debian's ``/usr/bin/chromium`` (Playwright cannot
+  download browsers here, and CI should not need to).
+* :class:`Notebook` is one notebook open in one browser page: run cells, look at their
+  outputs, take screenshots, switch the theme.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    # Root in a container: the sandbox needs user namespaces we do not have.
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # No calls home: the network here only reaches package mirrors, and a test must not
+    # depend on (or wait for) Google's servers.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_CHROMIUM = "apt-get update && apt-get install -y chromium"
+
+LIGHT_THEME = "JupyterLab Light"
+DARK_THEME = "JupyterLab Dark"
+
+SCREENSHOT_DIR = Path(__file__).parent / "screenshots"
+
+# "The kernel is idle", as the page shows it. Both are needed: with a kernel that is
+# still starting, the toolbar's execution indicator already says idle (about 1.5 s
+# early, measured) while the status bar still says "Starting"; and the status bar alone
+# does not prove the notebook toolbar is rendered.
+KERNEL_IDLE_INDICATOR = '.jp-NotebookPanel-toolbar [data-status="idle"]'
+KERNEL_IDLE_TEXT = "| Idle"
+
+# A cell has run once its prompt shows an execution count: "[ ]:" before, "[*]:" while
+# queued or running, "[3]:" after the kernel replied.
+EXECUTED_PROMPT = re.compile(r"^\[\d+\]:$")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+_APPUTILS = "@jupyterlab/apputils-extension"
+
+
+class CellError(AssertionError):
+    """A cell run with ``check=True`` raised an exception in the kernel."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        return f"(no log: {exc})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class LabServer:
+    """A running ``jupyter lab``; make one with :meth:`running`."""
+
+    url: str
+    token: str = field(repr=False)
+    root_dir: Path
+    settings_dir: Path
+    log_path: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+    client: httpx.Client = field(repr=False)
+
+    @classmethod
+    @contextmanager
+    def running(cls, base_dir: Path, *, timeout: float = 60.0) -> Iterator[LabServer]:
+        """Start JupyterLab with all its state under ``base_dir``; stop it on exit."""
+        dirs = {
+            name: base_dir / name for name in ("root", "config", "data", "settings", "workspaces")
+        }
+        dirs["runtime"] = base_dir / "runtime"
+        dirs["ipython"] = base_dir / "ipython"
+        for path in dirs.values():
+            path.mkdir(parents=True, exist_ok=True)
+        # No "what's new" or "update available" toast: it would cover the page in
+        # screenshots, and fetching news needs the internet.
+        _write_settings(
+            dirs["settings"], "notification", {"fetchNews": "false", "checkForUpdates": False}
+        )
+
+        token = uuid.uuid4().hex
+        port = _free_port()
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+            "JUPYTER_DATA_DIR": str(dirs["data"]),
+            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+            "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+            "IPYTHONDIR": str(dirs["ipython"]),
+            "JUPYTER_PLATFORM_DIRS": "1",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            # Fail on a taken port instead of quietly serving on another one.
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={dirs['root']}",
+            # window.jupyterapp: lets the harness set a cell's source through the model,
+            # find a notebook's panel, and run commands (the theme switch).
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+        ]
+        log_path = base_dir / "jupyterlab.log"
+        url = f"http://127.0.0.1:{port}"
+        with log_path.open("wb") as log:
+            # A session of its own, so that stopping it can also reach its kernels.
+            process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        client = httpx.Client(
+            base_url=url, headers={"Authorization": f"token {token}"}, timeout=30.0
+        )
+        server = cls(url, token, dirs["root"], dirs["settings"], log_path, process, client)
+        try:
+            server._wait_ready(timeout)
+            yield server
+        finally:
+            server._stop()
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(
+                    f"JupyterLab exited with code {self.process.returncode} while starting."
+                    f"\n--- {self.log_path}\n{_tail(self.log_path)}",
+                    pytrace=False,
+                )
+            try:
+                if self.client.get("/api/status", timeout=2.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"JupyterLab did not answer {self.url}/api/status within {timeout:.0f} s."
+                    f"\n--- {self.log_path}\n{_tail(self.log_path)}",
+                    pytrace=False,
+                )
+            time.sleep(0.2)
+
+    def _stop(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            # SIGTERM lets the server shut its kernels down cleanly.
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        # Whatever is left of the server's session (a kernel that would not die).
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Call the server's REST API (``path`` starts with ``/api/`` or ``/lab/api/``)."""
+        response = self.client.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def create_notebook(self, name: str) -> str:
+        """Write an empty notebook (one empty code cell) at ``name``; return its path."""
+        model = {
+            "type": "notebook",
+            "format": "json",
+            "content": {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                # A kernelspec, so that Lab starts the kernel instead of asking for one.
+                "metadata": {
+                    "kernelspec": {
+                        "name": "python3",
+                        "display_name": "Python 3 (ipykernel)",
+                        "language": "python",
+                    },
+                    "language_info": {"name": "python"},
+                },
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "id": uuid.uuid4().hex[:8],
+                        "metadata": {},
+                        "source": "",
+                        "outputs": [],
+                        "execution_count": None,
+                    }
+                ],
+            },
+        }
+        self.api("PUT", f"/api/contents/{quote(name)}", json=model)
+        return name
+
+    def start_session(self, path: str, kernel: str = "python3") -> None:
+        """Start a kernel for the notebook at ``path``, as opening it in Lab would."""
+        self.api(
+            "POST",
+            "/api/sessions",
+            json={"path": path, "name": path, "type": "notebook", "kernel": {"name": kernel}},
+        )
+
+    def shutdown_kernels(self) -> None:
+        """Delete every session (which shuts its kernel down), then any stray kernel."""
+        for session in self.api("GET", "/api/sessions").json():
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in self.api("GET", "/api/kernels").json():
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+
+    def set_theme_setting(self, theme: str | None) -> None:
+        """Make pages opened from now on use ``theme``; ``None``: JupyterLab's default.
+
+        Written as a user-settings file: Lab reads it on page load, so the page never
+        shows the default theme first.
+        """
+        if theme is None:
+            (self.settings_dir / _APPUTILS / "themes.jupyterlab-settings").unlink(missing_ok=True)
+        else:
+            _write_settings(self.settings_dir, "themes", {"theme": theme})
+
+
+def _write_settings(settings_dir: Path, plugin: str, values: dict[str, Any]) -> None:
+    path = settings_dir / _APPUTILS / f"{plugin}.jupyterlab-settings"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values))
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Start the system Chromium headless; fail (never skip) when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: the browser tests drive the system Chromium. "
+            f"Install it with: {INSTALL_CHROMIUM}",
+            pytrace=False,
+        )
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+# JavaScript run in the page. `window.jupyterapp` exists thanks to expose_app_in_browser.
+_JS_FIND_PANEL = """
+const findPanel = (path) => {
+    for (const widget of window.jupyterapp.shell.widgets("main")) {
+        if (widget.context && widget.context.path === path) return widget;
+    }
+    throw new Error(`notebook ${path} is not open`);
+};
+"""
+
+# Puts `code` into a fresh code cell at the end of the notebook and returns its index:
+# the last cell when it is still pristine (a new notebook's only cell, or the one that
+# Shift+Enter adds below), else a new cell. The source goes in through the model, exact:
+# typed with keyboard.type(), CodeMirror auto-indents after every newline and dedents
+# `else:`, so typed indentation comes out doubled or wrong (seen: four spaces became
+# eight, then twenty). keyboard.insert_text() kept it intact, but the model API is
+# public and does not depend on which element has the focus.
+_JS_PREPARE_CELL = (
+    "([path, code]) => {"
+    + _JS_FIND_PANEL
+    + """
+    const notebook = findPanel(path).content;
+    const cells = notebook.model.sharedModel;
+    let index = notebook.widgets.length - 1;
+    const last = notebook.widgets[index].model;
+    const pristine = last.type === "code" && last.sharedModel.getSource() === ""
+        && last.outputs.length === 0 && last.executionCount === null;
+    if (!pristine) {
+        index += 1;
+        cells.insertCell(index, { cell_type: "code", source: "" });
+    }
+    notebook.widgets[index].model.sharedModel.setSource(code);
+    notebook.activeCellIndex = index;
+    return index;
+}"""
+)
+
+_JS_CELL_ERRORS = (
+    "([path, index]) => {"
+    + _JS_FIND_PANEL
+    + """
+    const model = findPanel(path).content.widgets[index].model;
+    return model.outputs.toJSON().filter((output) => output.output_type === "error");
+}"""
+)
+
+_JS_CELL_COUNT = "(path) => {" + _JS_FIND_PANEL + "return findPanel(path).content.widgets.length; }"
+
+
+@dataclass
+class Notebook:
+    """One notebook open in its own browser page, with a running kernel.
+
+    Cells are addressed by index (0 is the first cell). Locators are live: they find
+    the element again at each use, so they can be made before the element exists.
+    """
+
+    lab: LabServer = field(repr=False)
+    context: BrowserContext = field(repr=False)
+    page: Page = field(repr=False)
+    path: str
+    screenshot_prefix: str = field(repr=False)
+    #: Uncaught exceptions in the page and console errors, for tests that want none.
+    page_errors: list[str] = field(default_factory=list, repr=False)
+
+    def open(self, *, theme: str | None = None, timeout: float = 60.0) -> Notebook:
+        """Load the notebook in the page and wait until its kernel is idle."""
+        self.page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+        self.page.on(
+            "console",
+            lambda message: (
+                self.page_errors.append(message.text) if message.type == "error" else None
+            ),
+        )
+        # A workspace of its own: the default workspace would reopen the notebooks that
+        # earlier tests left open, each with a kernel.
+        workspace = f"test-{uuid.uuid4().hex[:12]}"
+        self.lab.set_theme_setting(theme)
+        # Start the kernel now, while the page loads Lab's JavaScript (2-3 s): the page
+        # then joins this session instead of starting one. Saves about a second.
+        self.lab.start_session(self.path)
+        self.page.goto(
+            f"{self.lab.url}/lab/workspaces/{workspace}/tree/{quote(self.path)}"
+            f"?token={self.lab.token}"
+        )
+        self.wait_for_kernel_idle(timeout=timeout)
+        if theme is not None:
+            expect(self.page.locator("body")).to_have_attribute(
+                "data-jp-theme-name", theme, timeout=timeout * 1000
+            )
+        # Room for the notebook: no file browser, no property inspector.
+        self.page.evaluate(
+            "() => { window.jupyterapp.shell.collapseLeft(); "
+            "window.jupyterapp.shell.collapseRight(); }"
+        )
+        return self
+
+    def wait_for_kernel_idle(self, *, timeout: float = 30.0) -> None:
+        ms = timeout * 1000
+        expect(self.page.locator(KERNEL_IDLE_INDICATOR)).to_be_visible(timeout=ms)
+        expect(self.page.get_by_text(KERNEL_IDLE_TEXT)).to_be_visible(timeout=ms)
+
+    # -- cells ----------------------------------------------------------------------
+
+    def cell(self, index: int) -> Locator:
+        """The whole cell (input and output)."""
+        return self.page.locator(".jp-Notebook .jp-Notebook-cell").nth(index)
+
+    def output(self, index: int) -> Locator:
+        """The output area of a cell; its ``.jp-OutputArea-output`` children are the
+        individual outputs (an execute result also has an ``[n]:`` prompt beside it)."""
+        return self.cell(index).locator(".jp-Cell-outputArea")
+
+    def prompt(self, index: int) -> Locator:
+        """The input prompt: ``[ ]:``, ``[*]:`` while running, ``[n]:`` once run."""
+        return self.cell(index).locator(".jp-InputArea-prompt")
+
+    @property
+    def cell_count(self) -> int:
+        count: int = self.page.evaluate(_JS_CELL_COUNT, self.path)
+        return count
+
+    def submit(self, code: str) -> int:
+        """Put ``code`` in a new cell at the end and execute it with Shift+Enter, without
+        waiting for it to finish. Returns the cell's index, for :meth:`wait`."""
+        index: int = self.page.evaluate(_JS_PREPARE_CELL, [self.path, code])
+        # Focus the cell's editor as a user would, then run it from the keyboard.
+        self.cell(index).locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Shift+Enter")
+        return index
+
+    def wait(self, index: int, *, timeout: float = 30.0, check: bool = True) -> Locator:
+        """Wait until cell ``index`` has run; return its output area.
+
+        With ``check``, raise :class:`CellError` if the cell raised an exception.
+        """
+        ms = timeout * 1000
+        try:
+            expect(self.prompt(index)).to_have_text(EXECUTED_PROMPT, timeout=ms)
+        except AssertionError as exc:
+            raise AssertionError(f"cell {index} did not finish within {timeout:g} s") from exc
+        # The execution count comes with the kernel's reply on the shell channel; the
+        # outputs come on the iopub channel, which ends with "idle". Waiting for idle as
+        # well means every output of the cell has been rendered.
+        self.wait_for_kernel_idle(timeout=timeout)
+        if check:
+            errors = self.page.evaluate(_JS_CELL_ERRORS, [self.path, index])
+            if errors:
+                error = errors[0]
+                traceback = ANSI_ESCAPE.sub("", "\n".join(error.get("traceback", [])))
+                raise CellError(
+                    f"cell {index} raised {error['ename']}: {error['evalue']}\n{traceback}"
+                )
+        return self.output(index)
+
+    def run(self, code: str, *, timeout: float = 30.0, check: bool = True) -> Locator:
+        """Run ``code`` in a new cell, wait until it has finished, return its output area.
+
+        Example: ``expect(notebook.run("print(6 * 7)")).to_have_text("42")``.
+        """
+        return self.wait(self.submit(code), timeout=timeout, check=check)
+
+    # -- look -----------------------------------------------------------------------
+
+    def screenshot(self, name: str, target: Locator | None = None) -> Path:
+        """Save a PNG of the page (or of ``target``) under ``tests/browser/screenshots/``,
+        named after the test and ``name``; return its path."""
+        SCREENSHOT_DIR.mkdir(exist_ok=True)
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{self.screenshot_prefix}-{name}").strip("-")
+        path = SCREENSHOT_DIR / f"{slug}.png"
+        if target is None:
+            self.page.screenshot(path=path)
+        else:
+            target.screenshot(path=path)
+        return path
+
+    def set_theme(self, theme: str, *, timeout: float = 10.0) -> None:
+        """Switch the theme live, e.g. to :data:`DARK_THEME`, as the Settings menu does.
+
+        Lab saves the choice in the user settings; the next notebook the harness opens
+        resets it, so it does not leak into other tests.
+        """
+        self.page.evaluate(
+            "(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})",
+            theme,
+        )
+        expect(self.page.locator("body")).to_have_attribute(
+            "data-jp-theme-name", theme, timeout=timeout * 1000
+        )
+
+    def close(self) -> None:
+        """Close the page, then shut its kernel down."""
+        try:
+            self.context.close()
+        finally:
+            self.lab.shutdown_kernels()
+
+
+#: The ``new_notebook`` fixture: ``new_notebook(theme=None, viewport=(1280, 900))``.
+NewNotebook = Callable[..., Notebook]
