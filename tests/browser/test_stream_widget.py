@@ -50,6 +50,14 @@ def widget(notebook: Notebook, cell: int) -> Locator:
     return notebook.output(cell).locator(".sse-widget")
 
 
+def show_widget(notebook: Notebook, code: str) -> tuple[int, Locator]:
+    """Start a mock server, run ``code`` (which makes ``w`` and ends with ``w``) in a new
+    cell and return that cell's index and the widget's view."""
+    notebook.run(SETUP)
+    cell = notebook.submit(code)
+    return cell, widget(notebook, cell)
+
+
 def printed(notebook: Notebook, code: str, *, timeout: float = 30.0) -> Any:
     """Run ``code`` (which prints one JSON value) and return the value."""
     output = notebook.run(code, timeout=timeout)
@@ -61,11 +69,10 @@ def wait_status(view: Locator, status: str, *, timeout: float = 30.0) -> None:
 
 
 def test_tokens_stream_in_order_and_the_final_text_is_the_answer(notebook: Notebook) -> None:
-    notebook.run(SETUP)
-    cell = notebook.submit(
-        'w = StreamWidget(mock.url_for("/stream", count=300, rate=100), render="text")\nw'
+    _cell, view = show_widget(
+        notebook,
+        'w = StreamWidget(mock.url_for("/stream", count=300, rate=100), render="text")\nw',
     )
-    view = widget(notebook, cell)
     expect(view).to_be_visible(timeout=20_000)
     samples: list[str | None] = view.locator("..").evaluate(SAMPLE_JS, [".sse-widget-text", 20_000])
     answer = printed(notebook, "print(json.dumps(w.wait(10)))")
@@ -86,8 +93,8 @@ def test_tokens_stream_in_order_and_the_final_text_is_the_answer(notebook: Noteb
 def test_markdown_and_code_render_and_the_answer_is_saved_in_the_notebook(
     notebook: Notebook,
 ) -> None:
-    notebook.run(SETUP)
-    cell = notebook.submit(
+    cell, view = show_widget(
+        notebook,
         "w = StreamWidget(\n"
         '    mock.url_for("/v1/chat/completions", rate=40, api_key=' + repr(FAKE_QUERY_KEY) + "),\n"
         '    json={"model": "mock-gpt", "stream": True,\n'
@@ -95,9 +102,8 @@ def test_markdown_and_code_render_and_the_answer_is_saved_in_the_notebook(
         '    headers={"Authorization": "Bearer ' + FAKE_KEY + '"},\n'
         '    format="openai",\n'
         ")\n"
-        "w"
+        "w",
     )
-    view = widget(notebook, cell)
     expect(view.locator(".sse-widget-markdown li").first).to_be_visible(timeout=20_000)
     notebook.screenshot("streaming", view)  # the README's picture
     wait_status(view, "done")
@@ -147,11 +153,10 @@ def test_markdown_and_code_render_and_the_answer_is_saved_in_the_notebook(
 
 
 def test_stop_cancels_the_request_and_the_server_sees_the_disconnect(notebook: Notebook) -> None:
-    notebook.run(SETUP)
-    cell = notebook.submit(
-        'w = StreamWidget(mock.url_for("/feed", interval=0.05), render="text")\nw'
+    _cell, view = show_widget(
+        notebook,
+        'w = StreamWidget(mock.url_for("/feed", interval=0.05), render="text")\nw',
     )
-    view = widget(notebook, cell)
     expect(view.locator(".sse-widget-text")).to_contain_text('"n":5', timeout=20_000)
     stop = view.locator(".sse-widget-stop")
     expect(stop).to_be_enabled()
@@ -200,14 +205,13 @@ def test_html_and_script_in_the_stream_never_execute(notebook: Notebook) -> None
     notebook.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     requests: list[str] = []
     notebook.page.on("request", lambda request: requests.append(request.url))
-    notebook.run(SETUP)
-    cell = notebook.submit(
+    _cell, view = show_widget(
+        notebook,
         "w = StreamWidget(\n"
         '    mock.url_for("/v1/chat/completions", rate=200, text=' + repr(XSS) + "),\n"
         '    json={"stream": True, "messages": []}, format="openai")\n'
-        "w"
+        "w",
     )
-    view = widget(notebook, cell)
     wait_status(view, "done")
     body = view.locator(".sse-widget-markdown")
     expect(body).to_contain_text("After.")
@@ -231,11 +235,10 @@ def test_html_and_script_in_the_stream_never_execute(notebook: Notebook) -> None
 
 
 def test_a_late_second_view_catches_up_and_continues_live(notebook: Notebook) -> None:
-    notebook.run(SETUP)
-    first_cell = notebook.submit(
-        'w = StreamWidget(mock.url_for("/stream", count=400, rate=80), render="text")\nw'
+    _first_cell, first = show_widget(
+        notebook,
+        'w = StreamWidget(mock.url_for("/stream", count=400, rate=80), render="text")\nw',
     )
-    first = widget(notebook, first_cell)
     expect(first.locator(".sse-widget-text")).not_to_be_empty(timeout=20_000)
     time.sleep(1.5)
     second_cell = notebook.submit("w")
@@ -254,11 +257,10 @@ def test_a_late_second_view_catches_up_and_continues_live(notebook: Notebook) ->
 
 
 def test_a_busy_cell_does_not_freeze_the_stream(notebook: Notebook) -> None:
-    notebook.run(SETUP)
-    cell = notebook.submit(
-        'w = StreamWidget(mock.url_for("/stream", count=300, rate=50), render="text")\nw'
+    _cell, view = show_widget(
+        notebook,
+        'w = StreamWidget(mock.url_for("/stream", count=300, rate=50), render="text")\nw',
     )
-    view = widget(notebook, cell)
     expect(view.locator(".sse-widget-text")).not_to_be_empty(timeout=20_000)
     busy = notebook.submit("time.sleep(4)")
     expect(notebook.prompt(busy)).to_have_text("[*]:")
@@ -274,13 +276,12 @@ def test_a_busy_cell_does_not_freeze_the_stream(notebook: Notebook) -> None:
 
 
 def test_an_http_error_shows_its_status_and_the_servers_words(notebook: Notebook) -> None:
-    notebook.run(SETUP)
-    cell = notebook.submit(
+    _cell, view = show_widget(
+        notebook,
         'w = StreamWidget(mock.url_for("/v1/chat/completions", status=401),\n'
         '                 json={"stream": True, "messages": []}, format="openai")\n'
-        "w"
+        "w",
     )
-    view = widget(notebook, cell)
     wait_status(view, "error")
     expect(view.locator(".sse-widget-status")).to_have_text("error")
     expect(view.locator(".sse-widget-error-title")).to_have_text("HTTP 401 · HTTPStatusError")
@@ -291,13 +292,12 @@ def test_an_http_error_shows_its_status_and_the_servers_words(notebook: Notebook
 
 
 def test_the_events_view_lists_each_event(notebook: Notebook) -> None:
-    notebook.run(SETUP)
-    cell = notebook.submit(
+    _cell, view = show_widget(
+        notebook,
         'w = StreamWidget(mock.url_for("/feed", interval=0.02, limit=40, event="tick"),\n'
         '                 render="events", reconnect=False)\n'
-        "w"
+        "w",
     )
-    view = widget(notebook, cell)
     wait_status(view, "done")
     rows = view.locator("tbody tr")
     expect(rows).to_have_count(40)
@@ -322,16 +322,18 @@ def contrast(foreground: str, background: str) -> float:
 
 def test_the_dark_theme_renders_legibly(dark_notebook: Notebook) -> None:
     notebook = dark_notebook
-    notebook.run(SETUP)
-    cell = notebook.submit(
+    _cell, view = show_widget(
+        notebook,
         "w = StreamWidget(\n"
         '    mock.url_for("/v1/chat/completions", rate=400),\n'
         '    json={"stream": True, "messages": [{"role": "user", "content": "Dark mode"}]},\n'
         '    format="openai")\n'
-        "w"
+        "w",
     )
-    view = widget(notebook, cell)
     wait_status(view, "done")
+    # The status can show "done" a frame before the last text is drawn.
+    expect(view.locator(".sse-widget-markdown pre")).to_be_visible()
+    expect(view.locator(".sse-widget-markdown")).to_contain_text("That is the whole answer")
     colours = view.evaluate(
         """root => {
             const style = (sel, prop) => getComputedStyle(root.querySelector(sel))[prop];
