@@ -309,6 +309,34 @@ def test_the_events_view_lists_each_event(notebook: Notebook) -> None:
     notebook.screenshot("events", view)
 
 
+def test_auto_scroll_pauses_while_reading_and_resumes_at_the_bottom(notebook: Notebook) -> None:
+    _cell, view = show_widget(
+        notebook,
+        'w = StreamWidget(mock.url_for("/stream", count=5000, rate=400), render="text")\nw',
+    )
+    body = view.locator(".sse-widget-body")
+    notebook.page.wait_for_function(
+        "el => el.scrollHeight > el.clientHeight + 300", arg=body.element_handle(), timeout=20_000
+    )
+    gap = "el => el.scrollHeight - el.scrollTop - el.clientHeight"
+    assert body.evaluate(gap) < 30, "the view does not follow new text"
+
+    body.hover()
+    notebook.page.mouse.wheel(0, -300)  # the reader scrolls up
+    jump = view.locator(".sse-widget-jump")
+    expect(jump).to_be_visible()
+    top = body.evaluate("el => el.scrollTop")
+    time.sleep(0.6)  # about 30 more events arrive
+    assert body.evaluate("el => el.scrollTop") == top, "the view moved while being read"
+    assert body.evaluate(gap) > 100
+
+    jump.click()  # back to the newest text: following again
+    expect(jump).to_be_hidden()
+    time.sleep(0.4)
+    assert body.evaluate(gap) < 30
+    notebook.run("w.stop()")
+
+
 def _luminance(rgb: str) -> float:
     channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
