@@ -1,26 +1,28 @@
 """Client throughput: ``aiter_events`` against plain httpx-sse and raw bytes, in one run.
 
 A loopback server in a separate process (so it does not share our GIL) sends a prebuilt
-stream of small events as fast as the socket takes them. Each round reads the same stream with
-each reader, in rotating order; the table shows the median time of each and its ratio to
-httpx-sse's. Target: ``aiter_events`` at most 1.10x httpx-sse.
+stream as fast as the socket takes it: 100,000 small events, then 1,000 large (64 KB)
+ones. Each round reads the same stream with each reader, in rotating order; the table
+shows the median time of each and its ratio to httpx-sse's. Target: ``aiter_events`` at
+most 1.10x httpx-sse.
 
-    python benchmarks/bench_client.py                   # 100,000 events, 7 rounds
-    python benchmarks/bench_client.py --events 2000 --rounds 1   # smoke run (CI)
+    python benchmarks/bench_client.py                   # 7 rounds of each
+    python benchmarks/bench_client.py --smoke           # seconds, for CI
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import socket
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from typing import Any
 
 import httpx
 import httpx_sse
@@ -91,8 +93,13 @@ def serve_prebuilt(body: bytes, ready: Connection) -> None:
 
 
 @contextmanager
-def loopback_server(events: int) -> Iterator[str]:
-    body = b"".join(b"data: token %d\n\n" % i for i in range(events))
+def loopback_server(events: int, size: int) -> Iterator[str]:
+    """Serve ``events`` events; ``size`` > 0 makes each one's data that many bytes."""
+    if size:
+        filler = b"x" * (size - 12)
+        body = b"".join(b"data: %010d%s\n\n" % (i, filler) for i in range(events))
+    else:
+        body = b"".join(b"data: token %d\n\n" % i for i in range(events))
     parent, child = multiprocessing.Pipe()
     process = multiprocessing.Process(target=serve_prebuilt, args=(body, child), daemon=True)
     process.start()
@@ -122,28 +129,65 @@ async def run(events: int, rounds: int, base_url: str) -> dict[str, list[float]]
     return times
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
-
-    with loopback_server(args.events) as base_url:
-        times = asyncio.run(run(args.events, args.rounds, base_url))
-
+def scenario(events: int, size: int, rounds: int) -> dict[str, Any]:
+    with loopback_server(events, size) as base_url:
+        times = asyncio.run(run(events, rounds, base_url))
     reference = statistics.median(times["httpx-sse aiter_sse"])
-    print(f"\n{args.events:,} small events over loopback, median of {args.rounds} rounds\n")
-    print("| reader | median s | events/s | vs httpx-sse |")
-    print("|---|---:|---:|---:|")
-    for name, samples in times.items():
-        median = statistics.median(samples)
-        rate = args.events / median
-        print(f"| {name} | {median:.3f} | {rate:,.0f} | {median / reference:.2f}x |")
-    ratio = statistics.median(times["aiter_events"]) / reference
+    readers = {
+        name: {
+            "median_s": statistics.median(samples),
+            "events_per_s": events / statistics.median(samples),
+            "vs_httpx_sse": statistics.median(samples) / reference,
+        }
+        for name, samples in times.items()
+    }
+    return {"events": events, "size": size, "rounds": rounds, "readers": readers}
+
+
+def table(result: dict[str, Any]) -> str:
+    what = f"{result['size'] // 1024} KB" if result["size"] else "small"
+    lines = [
+        f"{result['events']:,} {what} events over loopback, median of {result['rounds']} rounds",
+        "",
+        "| reader | median s | events/s | vs httpx-sse |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, figures in result["readers"].items():
+        lines.append(
+            f"| {name} | {figures['median_s']:.3f} | {figures['events_per_s']:,.0f} "
+            f"| {figures['vs_httpx_sse']:.2f}x |"
+        )
+    ratio = result["readers"]["aiter_events"]["vs_httpx_sse"]
     verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
-    print(f"\naiter_events / httpx-sse = {ratio:.2f}x: {verdict} the {TARGET_RATIO:.2f}x target")
-    return 0
+    lines += [
+        "",
+        f"aiter_events / httpx-sse = {ratio:.2f}x: {verdict} the {TARGET_RATIO:.2f}x target",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=100_000, help="small events")
+    parser.add_argument("--large-events", type=int, default=1_000, help="large events")
+    parser.add_argument("--large-size", type=int, default=65_536, help="bytes of each")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--smoke", action="store_true", help="a seconds-long run for CI")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.events, args.large_events, args.rounds = 2_000, 20, 1
+    results = {
+        "small": scenario(args.events, 0, args.rounds),
+        "large": scenario(args.large_events, args.large_size, args.rounds),
+    }
+    for result in results.values():
+        print("\n" + table(result))
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(results, file, indent=2)
+    return results
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -301,6 +301,21 @@ def test_stream_paragraph_count_and_event(mock: MockServer, client: httpx.Client
     assert {block["event"] for block in blocks} == {"t"}
 
 
+def test_count_makes_a_provider_answer_of_exactly_n_tokens(
+    mock: MockServer, client: httpx.Client
+) -> None:
+    url = mock.url_for(MESSAGES, text="one two three", count=7)
+    blocks = events(read(client, url, json_body=MESSAGES_BODY)[1])
+    deltas = [
+        json.loads(b["data"])["delta"]["text"]
+        for b in blocks
+        if b.get("event") == "content_block_delta"
+    ]
+    assert deltas == ["one", " two", " three", "one", " two", " three", "one"]
+    usage = [json.loads(b["data"])["usage"] for b in blocks if b.get("event") == "message_delta"]
+    assert usage == [{"output_tokens": 7}]
+
+
 def test_a_hundred_thousand_events_are_fast(mock: MockServer, client: httpx.Client) -> None:
     started = time.monotonic()
     body = client.get(mock.url_for("/stream", count=100_000)).content

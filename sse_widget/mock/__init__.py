@@ -178,7 +178,11 @@ endpoints too: the body is the API's, the query string is the mock's). Booleans 
     Every event gets an ``id:`` (1, 2, 3… in order), and a request with
     ``Last-Event-ID: K`` skips events 1..K, so a dropped stream resumes without loss or
     duplication. (``/feed`` always has ids and resumes.)
-``text=TEXT``, ``reply=markdown|echo``, ``count=N``, ``event=NAME``, ``limit=N``, ``interval=S``
+``count=N``
+    Exactly N text tokens, cycling through the answer (``/stream``: its paragraph; the
+    provider endpoints: their reply), e.g. ``count=100000&rate=20000`` for a long, fast
+    answer. Usage figures count them.
+``text=TEXT``, ``reply=markdown|echo``, ``event=NAME``, ``limit=N``, ``interval=S``
     See the endpoints above.
 """
 

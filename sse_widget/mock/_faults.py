@@ -237,7 +237,7 @@ _SPECS: dict[str, _Spec] = {
     "ids": _Spec(_flag, "1  ids 1, 2, 3... and resume from Last-Event-ID"),
     "text": _Spec(str, "TEXT  answer with exactly this text"),
     "reply": _Spec(_choice("markdown", "echo"), "markdown|echo  providers' answer"),
-    "count": _Spec(_count, "N  /stream: exactly N events, cycling through the text"),
+    "count": _Spec(_count, "N  exactly N text tokens, cycling through the answer"),
     "event": _Spec(_token, "NAME  /stream, /feed: the event type of every event"),
     "limit": _Spec(_count, "N  /feed: end cleanly after event N"),
 }

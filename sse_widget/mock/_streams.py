@@ -185,9 +185,12 @@ def _answer(call: Call, messages: object, default_model: str) -> _Answer:
         text = prompt
     else:
         text = markdown_reply(prompt)
+    tokens = split_tokens(text)
+    if knobs.count is not None and tokens:
+        tokens = list(itertools.islice(itertools.cycle(tokens), knobs.count))
     return _Answer(
         model=call.model(default_model),
-        tokens=list(_shape(split_tokens(text), knobs)),
+        tokens=list(_shape(tokens, knobs)),
         prompt_tokens=sum(len(text.split()) for _, text in turns),
     )
 

@@ -73,7 +73,7 @@ class CellError(AssertionError):
     """A cell run with ``check=True`` raised an exception in the kernel."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -118,7 +118,7 @@ class LabServer:
         )
 
         token = uuid.uuid4().hex
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "JUPYTER_CONFIG_DIR": str(dirs["config"]),
