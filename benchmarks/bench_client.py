@@ -12,9 +12,7 @@ most 1.10x httpx-sse.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import multiprocessing
 import socket
 import statistics
@@ -24,6 +22,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
+import common
 import httpx
 import httpx_sse
 
@@ -167,13 +166,11 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--events", type=int, default=100_000, help="small events")
     parser.add_argument("--large-events", type=int, default=1_000, help="large events")
     parser.add_argument("--large-size", type=int, default=65_536, help="bytes of each")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--smoke", action="store_true", help="a seconds-long run for CI")
-    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.smoke:
         args.events, args.large_events, args.rounds = 2_000, 20, 1
@@ -183,10 +180,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     for result in results.values():
         print("\n" + table(result))
-    if args.json:
-        with open(args.json, "w") as file:
-            json.dump(results, file, indent=2)
-    return results
+    return common.save(args.json, results)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ Targets for StreamWidget: 0 lost, ≤ 30 messages/s, ≤ 1.3 bytes per text byte
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import subprocess
@@ -35,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import common
 from jupyter_client.manager import KernelManager
 
 import sse_widget
@@ -50,31 +50,23 @@ PRELUDE = """
 import json, time
 from sse_widget import StreamWidget, get_extractor, iter_events
 """
+OUTPUT_PRINT = """
+    from ipywidgets import Output
+    out = Output(); display(out)
+    openai = get_extractor("openai"); text = ""
+    with out:
+        for event in iter_events(url, json=body):
+            if token := openai.feed(event):
+                text += token
+                print(token, end=""{flush})
+"""
 CONSUMERS = {
     "StreamWidget": """
         w = StreamWidget(url, json=body, format="openai", render="markdown")
         text = w.wait(120)
     """,
-    "Output + print": """
-        from ipywidgets import Output
-        out = Output(); display(out)
-        openai = get_extractor("openai"); text = ""
-        with out:
-            for event in iter_events(url, json=body):
-                if token := openai.feed(event):
-                    text += token
-                    print(token, end="")
-    """,
-    "Output + print(flush=True)": """
-        from ipywidgets import Output
-        out = Output(); display(out)
-        openai = get_extractor("openai"); text = ""
-        with out:
-            for event in iter_events(url, json=body):
-                if token := openai.feed(event):
-                    text += token
-                    print(token, end="", flush=True)
-    """,
+    "Output + print": OUTPUT_PRINT.format(flush=""),
+    "Output + print(flush=True)": OUTPUT_PRINT.format(flush=", flush=True"),
     "HTML value += token": """
         from ipywidgets import HTML
         view = HTML(); display(view)
@@ -258,7 +250,7 @@ def table(results: list[Result], rate: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--rate", type=int, default=20_000, help="tokens per second")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each stream")
     parser.add_argument(
@@ -267,8 +259,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=2_000,
         help="answer length for the consumers that resend the whole text per token",
     )
-    parser.add_argument("--smoke", action="store_true", help="a seconds-long run for CI")
-    parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.smoke:
         args.seconds, args.quadratic_tokens = 0.25, 200
@@ -286,10 +276,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         + ("meets the targets (0 lost, ≤ 30 msg/s, ≤ 1.3)" if verdict else "MISSES the targets")
     )
     data = {"rate": args.rate, "seconds": args.seconds, "results": [asdict(r) for r in results]}
-    if args.json:
-        with open(args.json, "w") as file:
-            json.dump(data, file, indent=2)
-    return data
+    return common.save(args.json, data)
 
 
 if __name__ == "__main__":
