@@ -15,7 +15,8 @@ The lifecycle of one stream::
        └──── wait (backoff, retry:, Retry-After) ◄── may we reconnect?  no ──► raise
                                                          (attempts left? resumable?)
 
-A reconnection sends ``Last-Event-ID`` when the stream has a last event id. Each
+A request sends ``Last-Event-ID`` when the stream has a last event id (from the events,
+or the caller's own ``Last-Event-ID`` header, which resumes a stream saved earlier). Each
 connection gets a fresh decoder that starts from that id; the reconnection time set by
 ``retry:`` lasts for the whole stream.
 """
@@ -122,7 +123,9 @@ class StreamSession:
         self._on_error = on_error
         self.shown_url = redact_url(str(self.url))
 
-        self._decoder = EventDecoder()
+        # A Last-Event-ID the caller sends resumes a stream saved earlier: it becomes the
+        # stream's starting id (and is sent on the first request too).
+        self._decoder = EventDecoder(self._headers.get("last-event-id", ""))
         self._retry_ms: int | None = None
         #: Events dispatched over all connections, and on the current one.
         self.events_total = 0
@@ -215,6 +218,8 @@ class StreamSession:
         if error is None:
             return ConnectError(f"could not send the request to {self.shown_url}: {exc}"), False
         error.__cause__ = exc
+        if self.policy is not None and self.policy.mode == "eventsource":
+            return error, True  # EventSource reestablishes the connection after any failure.
         # Resuming by id is always safe; repeating the request only while nothing arrived.
         return error, bool(self.last_event_id) or self.events_total == 0
 

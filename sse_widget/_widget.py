@@ -224,8 +224,10 @@ class StreamWidget(anywidget.AnyWidget):
         generation = self.generation + 1
         self._finished.clear()
         self._error = None
+        self._stats = StreamStats()
         with self.hold_sync():
             self.set_trait("generation", generation)
+            self.set_trait("stats", self._stats.as_dict())  # every figure there from the start
             self.set_trait("error_info", {})
             self.set_trait("reconnect_info", {})
             self.set_trait("status", "connecting")
@@ -342,7 +344,7 @@ class StreamWidget(anywidget.AnyWidget):
         channel = self._channel
         channel.reset(generation)
         self._events.clear()
-        self._stats = stats = StreamStats()
+        stats = self._stats  # made by start()
         extractor = get_extractor(self._format)
         keep_rows = self.render == "events"
         ticker = asyncio.get_running_loop().call_later(STATS_INTERVAL, self._tick)

@@ -202,6 +202,35 @@ async def test_eventsource_reconnects_after_each_end_of_body(mock: MockServer) -
     assert all(r.headers.get("last-event-id") is None for r in mock.requests[before:])
 
 
+async def test_eventsource_reconnects_after_a_network_error_even_without_ids(
+    mock: MockServer,
+) -> None:
+    # The browser's model: a failed connection is reestablished, ids or not (the "safe"
+    # default would stop here rather than repeat the request after partial output).
+    url = mock.url_for("/stream", count=4, drop_after=3, retry=10)
+    before = len(mock.requests)
+    data = []
+    async for event in aiter_events(url, reconnect="eventsource"):
+        data.append(event.data)
+        if len(data) == 6:
+            break
+    assert len(mock.requests) - before == 2
+    assert mock.requests[before].outcome == "dropped"
+    assert data[:3] == data[3:]
+
+
+async def test_a_last_event_id_header_from_the_caller_resumes_from_there(
+    mock: MockServer,
+) -> None:
+    # Regression: the caller's own Last-Event-ID used to be dropped from the request.
+    url = mock.url_for("/feed", interval=0, limit=45, drop_after=2)
+    before = len(mock.requests)
+    ids = [e.id async for e in aiter_events(url, headers={"Last-Event-ID": "41"}, reconnect=FAST)]
+    assert ids == ["42", "43", "44", "45"]
+    sent = [r.headers.get("last-event-id") for r in mock.requests[before:]]
+    assert sent == ["41", "43", "45"]  # the last: cut right after 45, then the end
+
+
 async def test_eventsource_stops_on_204(mock: MockServer) -> None:
     before = len(mock.requests)
     assert await collect(mock.url_for("/stream", status=204), reconnect="eventsource") == []

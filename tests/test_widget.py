@@ -347,6 +347,14 @@ def test_stats_and_usage(recorder: Recorder, mock: MockServer) -> None:
     widget.close()
 
 
+def test_every_figure_is_there_from_the_start(recorder: Recorder, mock: MockServer) -> None:
+    widget = StreamWidget(mock.url_for("/stream", first_delay=1), render="text")
+    assert widget.stats["tokens"] == 0
+    assert widget.stats["ttft_s"] is None
+    assert set(widget.stats) >= {"ttfb_s", "events", "bytes", "elapsed_s", "tokens_per_s", "usage"}
+    widget.close()
+
+
 def test_the_events_view_gets_bounded_rows(recorder: Recorder, mock: MockServer) -> None:
     widget = StreamWidget(
         mock.url_for("/stream", count=30, event="tick"), render="events", max_event_rows=10
