@@ -130,7 +130,10 @@ export class MarkdownView {
   write(text) {
     for (const block of this.#splitter.push(text)) {
       const el = element(this.#document, "sse-widget-block");
-      el.classList.toggle("sse-widget-continues", block.continues);
+      if (block.continues) {
+        el.classList.add("sse-widget-continues");
+        this.#tail.previousElementSibling?.classList.add("sse-widget-continued");
+      }
       el.append(this.#render(block.source, this.#options()));
       this.el.insertBefore(el, this.#tail);
     }
@@ -146,7 +149,9 @@ export class MarkdownView {
     this.#dirty = false;
     this.#wasLive = live;
     this.#tail.replaceChildren(this.#render(this.#splitter.tail, this.#options()));
-    this.#tail.classList.toggle("sse-widget-continues", this.#splitter.tailContinues);
+    const continues = this.#splitter.tailContinues;
+    this.#tail.classList.toggle("sse-widget-continues", continues);
+    if (continues) this.#tail.previousElementSibling?.classList.add("sse-widget-continued");
     if (live) innermostLast(this.#tail).append(this.#caret);
   }
 }

@@ -33,6 +33,7 @@ import { EventsView, Feed, MarkdownView, TextView } from "./views.js";
  * @property {number} generation
  * @property {boolean} allow_remote_images
  * @property {number} max_event_rows
+ * @property {string} _view_key the widget's own random id, to find its views
  *
  * @typedef {import("@anywidget/types").AnyModel<Model>} AnyModel
  */
@@ -111,8 +112,67 @@ async function copyText(window, text) {
   }
 }
 
+/**
+ * A view that is drawn, with how many displays show it.
+ * @typedef {{ root: HTMLElement, owners: number, follower: Follower, dispose: () => void }} Drawn
+ */
+
+/**
+ * Views by widget (`_view_key`). When a stream ends, the kernel updates the widget's
+ * display so the saved notebook holds the answer; JupyterLab answers that by making a
+ * new view and dropping the old one's element from the page without disposing it. The
+ * new view takes that element over, already drawn, instead of asking for a snapshot and
+ * drawing the whole answer again.
+ * @type {Map<string, Set<Drawn>>}
+ */
+const drawn = new Map();
+
+/**
+ * @param {string} key
+ * @param {HTMLElement} el
+ */
+function rehome(key, el) {
+  for (const view of drawn.get(key) ?? []) {
+    if (view.root.isConnected) continue;
+    el.append(view.root);
+    view.owners += 1;
+    view.follower.update();
+    return view;
+  }
+  return null;
+}
+
 /** @param {{ model: AnyModel, el: HTMLElement }} props */
 function render({ model, el }) {
+  const key = model.get("_view_key");
+  const adopted = key ? rehome(key, el) : null;
+  if (adopted) return () => release(key, adopted);
+  const view = draw({ model, el });
+  if (key) {
+    if (!drawn.has(key)) drawn.set(key, new Set());
+    drawn.get(key)?.add(view);
+  }
+  return () => release(key, view);
+}
+
+/**
+ * @param {string} key
+ * @param {Drawn} view
+ */
+function release(key, view) {
+  view.owners -= 1;
+  if (view.owners > 0) return;
+  view.dispose();
+  drawn.get(key)?.delete(view);
+  if (drawn.get(key)?.size === 0) drawn.delete(key);
+}
+
+/**
+ * Build one view: header, error panel, body; wire it to the model.
+ * @param {{ model: AnyModel, el: HTMLElement }} props
+ * @returns {Drawn}
+ */
+function draw({ model, el }) {
   const document = el.ownerDocument;
   const window = /** @type {Window & typeof globalThis} */ (document.defaultView);
 
@@ -238,10 +298,15 @@ function render({ model, el }) {
   showError();
   store.catchUp(model.get("generation"));
 
-  return () => {
-    disposed = true;
-    follower.dispose();
-    for (const [name, listener] of listeners) model.off(name, listener);
+  return {
+    root,
+    owners: 1,
+    follower,
+    dispose() {
+      disposed = true;
+      follower.dispose();
+      for (const [name, listener] of listeners) model.off(name, listener);
+    },
   };
 }
 

@@ -64,6 +64,8 @@ class DeltaChannel:
         self._pending_rows: list[Message] = []
         self._scheduled = False
         self._last_send = float("-inf")
+        #: How many snapshots were asked for and sent (over all generations).
+        self.snapshots_sent = 0
 
     @property
     def text(self) -> str:
@@ -144,6 +146,7 @@ class DeltaChannel:
         ]
         if self._keep_rows:
             messages[0]["rows"] = list(self._rows)
+        self.snapshots_sent += 1
         return messages
 
     def _on_timer(self) -> None:

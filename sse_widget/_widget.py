@@ -35,6 +35,7 @@ import contextlib
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -114,6 +115,9 @@ class StreamWidget(anywidget.AnyWidget):
     generation = traitlets.Int(0, read_only=True).tag(sync=True)
     allow_remote_images = traitlets.Bool(False).tag(sync=True)
     max_event_rows = traitlets.Int(500, read_only=True).tag(sync=True)
+    # A random id, so that the front end can hand a drawn view over to the new view that
+    # JupyterLab makes when this widget's display is updated (see js/widget.js).
+    _view_key = traitlets.Unicode(read_only=True).tag(sync=True)
 
     def __init__(
         self,
@@ -171,6 +175,7 @@ class StreamWidget(anywidget.AnyWidget):
             self.set_trait("display_url", redact_url(str(shown)))
             self.set_trait("render", render)
             self.set_trait("max_event_rows", max_event_rows)
+            self.set_trait("_view_key", uuid.uuid4().hex)
         self._path = shown.path
 
         self._channel = DeltaChannel(

@@ -147,3 +147,19 @@ describe("innermostLast", () => {
     assert.equal(place("<p>a <b>b</b> c</p>").tagName, "P");
   });
 });
+
+describe("a long code block in pieces", () => {
+  it("marks each piece that another continues, so they draw as one block", () => {
+    const { render } = createRenderer(window);
+    const view = new MarkdownView(document, render, () => ({}));
+    view.write("Intro\n\n```python\n" + "x = 1\n".repeat(3000));
+    view.commit(true);
+    const pieces = [...view.el.children];
+    const continuing = pieces.filter((el) => el.classList.contains("sse-widget-continues"));
+    assert.ok(continuing.length >= 3, `${continuing.length} continuing pieces`);
+    for (const piece of continuing) {
+      assert.ok(piece.previousElementSibling?.classList.contains("sse-widget-continued"));
+    }
+    assert.equal(pieces[0].classList.contains("sse-widget-continued"), false);
+  });
+});

@@ -166,6 +166,28 @@ describe("the widget view", () => {
     assert.deepEqual(cells, ["5", "message", "1", '{"x": 1}']);
   });
 
+  it("a new view takes over a drawn view whose element left the page", async () => {
+    const { window, fake, el, cleanup } = mount({ _view_key: "k1", render: "text" });
+    fake.message({ kind: "snapshot", gen: 1, seq: 3, part: 0, parts: 1, text: "drawn once" });
+    await frames(window);
+    const root = el.querySelector(".sse-widget");
+    el.textContent = "Loading widget..."; // what JupyterLab does on a display update
+    const sentBefore = fake.sent.length;
+    const next = window.document.createElement("div");
+    window.document.body.append(next);
+    const cleanupNext = widget.render({ model: /** @type {any} */ (fake.model), el: next });
+    assert.equal(next.querySelector(".sse-widget"), root, "not the same element");
+    assert.equal(next.querySelector(".sse-widget-text")?.textContent, "drawn once");
+    assert.equal(fake.sent.length, sentBefore, "it asked for a snapshot");
+    fake.message({ kind: "delta", gen: 1, seq: 4, text: ", then more" });
+    await frames(window);
+    assert.equal(next.querySelector(".sse-widget-text")?.textContent, "drawn once, then more");
+    /** @type {() => void} */ (cleanup)();
+    assert.ok(fake.listenerCount() > 0, "released while still shown");
+    /** @type {() => void} */ (cleanupNext)();
+    assert.equal(fake.listenerCount(), 0);
+  });
+
   it("removes its listeners when the view goes", () => {
     const { fake, cleanup } = mount();
     assert.ok(fake.listenerCount() > 0);

@@ -25,15 +25,16 @@ mock = MockServer().start()
 """
 
 # Polls a widget's body in the page every 25 ms and returns what it showed over time,
-# until its status pill says the stream ended (or the time runs out).
+# until its status pill says the stream ended (or the time runs out). `widget` is the
+# .sse-widget element (which a later view may take over, elsewhere in the page).
 SAMPLE_JS = """
-async (root, [selector, timeoutMs]) => {
+async (widget, [selector, timeoutMs]) => {
   const samples = [];
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const body = root.querySelector(selector);
+    const body = widget.querySelector(selector);
     samples.push(body ? body.textContent : null);
-    const status = root.querySelector(".sse-widget").dataset.status;
+    const status = widget.dataset.status;
     if (["done", "stopped", "error"].includes(status) || Date.now() > end) break;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -74,8 +75,10 @@ def test_tokens_stream_in_order_and_the_final_text_is_the_answer(notebook: Noteb
         'w = StreamWidget(mock.url_for("/stream", count=300, rate=100), render="text")\nw',
     )
     expect(view).to_be_visible(timeout=20_000)
-    samples: list[str | None] = view.locator("..").evaluate(SAMPLE_JS, [".sse-widget-text", 20_000])
+    view.evaluate("el => { el.drawnWhileStreaming = true; }")
+    samples: list[str | None] = view.evaluate(SAMPLE_JS, [".sse-widget-text", 20_000])
     answer = printed(notebook, "print(json.dumps(w.wait(10)))")
+    sent = printed(notebook, "print(json.dumps(w._channel.snapshots_sent))")
 
     seen = [s for s in samples if s]
     assert seen, "the body never showed any text"
@@ -87,6 +90,10 @@ def test_tokens_stream_in_order_and_the_final_text_is_the_answer(notebook: Noteb
     expect(view.locator(".sse-widget-text")).to_have_text(answer, use_inner_text=False)
     assert view.locator(".sse-widget-text").text_content() == answer
     expect(view.locator(".sse-widget-status")).to_have_text("done")
+    # The final display update (the answer saved in the notebook) made JupyterLab create
+    # a new view: it took the drawn one over, and no second snapshot was needed.
+    assert view.evaluate("el => el.drawnWhileStreaming") is True
+    assert sent == 1  # the one the view asked for when it appeared
     notebook.screenshot("done", view)
 
 
@@ -248,7 +255,7 @@ def test_a_late_second_view_catches_up_and_continues_live(notebook: Notebook) ->
     expect(second.locator(".sse-widget-text")).to_contain_text(
         first.locator(".sse-widget-text").text_content()[:200], timeout=5_000
     )
-    samples = second.locator("..").evaluate(SAMPLE_JS, [".sse-widget-text", 20_000])
+    samples = second.evaluate(SAMPLE_JS, [".sse-widget-text", 20_000])
     assert len({s for s in samples if s}) >= 5, "the second view did not stream live"
     answer = printed(notebook, "print(json.dumps(w.wait(10)))")
     for view in (first, second):
