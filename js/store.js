@@ -10,9 +10,11 @@
 
 /**
  * @typedef {{ t: number, event: string, id: string | null, data: string }} Row
- * @typedef {{ kind: "delta", gen: number, seq: number, text: string, rows?: Row[] }} Delta
+ * @typedef {import("./format.js").Stats} Stats
+ * @typedef {{ kind: "delta", gen: number, seq: number, text: string, rows?: Row[],
+ *             stats?: Stats }} Delta
  * @typedef {{ kind: "snapshot", gen: number, seq: number, part: number, parts: number,
- *             text: string, rows?: Row[] }} Snapshot
+ *             text: string, rows?: Row[], stats?: Stats }} Snapshot
  * @typedef {{ type: "reset", text: string, rows: Row[] } | { type: "append", text: string, rows: Row[] }} Change
  */
 
@@ -31,6 +33,7 @@ export class StreamStore {
   #maxRows;
   #requestSync;
   #listener;
+  #onStats;
   #now;
   /** When a snapshot was asked for; null when none is awaited. @type {number | null} */
   #syncAskedAt = null;
@@ -41,12 +44,14 @@ export class StreamStore {
    * @param {object} options
    * @param {(gen: number, seq: number) => void} options.requestSync ask the kernel for a snapshot
    * @param {(change: Change) => void} options.onChange
+   * @param {(stats: Stats) => void} [options.onStats] the live figures, as they come
    * @param {number} [options.maxRows] event rows to keep
    * @param {() => number} [options.now] a clock in milliseconds
    */
-  constructor({ requestSync, onChange, maxRows = 500, now = () => Date.now() }) {
+  constructor({ requestSync, onChange, onStats = () => {}, maxRows = 500, now = () => Date.now() }) {
     this.#requestSync = requestSync;
     this.#listener = onChange;
+    this.#onStats = onStats;
     this.#maxRows = maxRows;
     this.#now = now;
   }
@@ -98,6 +103,7 @@ export class StreamStore {
   #delta(delta) {
     if (delta.gen < this.gen) return; // from a generation already replaced
     if (delta.gen > this.gen) this.#reset(delta.gen, "", []);
+    if (delta.stats) this.#onStats(delta.stats); // the newest figures, even from a delta skipped
     if (this.#incoming !== null) return; // the snapshot being received covers it
     if (delta.seq <= this.seq) return; // seen already (in a snapshot)
     if (this.#syncAskedAt !== null) {
@@ -123,6 +129,7 @@ export class StreamStore {
       if (!wanted) return;
       this.#incoming = { gen: snap.gen, seq: snap.seq, next: 1, parts: snap.parts };
       this.#reset(snap.gen, snap.text, snap.rows ?? []);
+      if (snap.stats) this.#onStats(snap.stats);
     } else {
       const current = this.#incoming;
       if (current === null || current.gen !== snap.gen || current.seq !== snap.seq) return;

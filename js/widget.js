@@ -27,7 +27,6 @@ import { EventsView, Feed, MarkdownView, TextView } from "./views.js";
  * @property {"markdown" | "text" | "events"} render
  * @property {string} method
  * @property {string} display_url
- * @property {import("./format.js").Stats} stats
  * @property {import("./format.js").ReconnectInfo} reconnect_info
  * @property {import("./format.js").ErrorInfo} error_info
  * @property {number} generation
@@ -228,6 +227,7 @@ function draw({ model, el }) {
     maxRows: model.get("max_event_rows"),
     requestSync: (gen, seq) => model.send({ kind: "sync", gen, seq }),
     onChange: (change) => feed.change(change),
+    onStats: showStats,
   });
 
   function showStatus() {
@@ -240,9 +240,10 @@ function draw({ model, el }) {
     feed.request(); // the caret goes when the stream ends
   }
 
-  function showStats() {
+  /** @param {import("./format.js").Stats} figures */
+  function showStats(figures) {
     stats.replaceChildren(
-      ...statsEntries(model.get("stats")).map(([name, value]) => {
+      ...statsEntries(figures).map(([name, value]) => {
         const entry = h(document, "span", "sse-widget-stat");
         entry.append(h(document, "span", "sse-widget-stat-value", value), ` ${name}`);
         return entry;
@@ -273,7 +274,6 @@ function draw({ model, el }) {
     ["change:generation", () => store.newGeneration(model.get("generation"))],
     ["change:status", showStatus],
     ["change:reconnect_info", showStatus],
-    ["change:stats", showStats],
     ["change:error_info", showError],
     [
       "change:allow_remote_images",
@@ -294,7 +294,6 @@ function draw({ model, el }) {
   jump.addEventListener("click", () => follower.resume());
 
   showStatus();
-  showStats();
   showError();
   store.catchUp(model.get("generation"));
 

@@ -3,7 +3,8 @@
 The widget is a thin consumer of ``aiter_events``: it runs the stream as a task on the
 shared streams thread (``_loop.py``), feeds each event to an extractor, and appends the
 text to a ``DeltaChannel`` (``_coalesce.py``) that sends coalesced, numbered deltas to
-the front end. Status, stats and errors are synced traitlets updated at a bounded rate.
+the front end; the live figures (``stats``) ride along in those deltas, at most 4 times a
+second. Status and errors are synced traitlets, changed only when they change.
 
 Synced traitlets (kernel → front end, read-only in Python):
 
@@ -12,14 +13,15 @@ Synced traitlets (kernel → front end, read-only in Python):
 ``render``             markdown, text or events
 ``method``             the HTTP method
 ``display_url``        the URL with credentials redacted
-``stats``              ttfb_s, ttft_s, tokens, events, bytes, elapsed_s, tokens_per_s,
-                       reconnects, usage (at most 4 updates per second)
 ``reconnect_info``     attempt, max_attempts, delay_s while reconnecting, else {}
 ``error_info``         type, message, status_code, body when failed, else {}
 ``generation``         increments on every (re)start; the view clears its text
 ``allow_remote_images``  whether the markdown view may load remote images (default off)
 ``max_event_rows``     rows the events view keeps
 =====================  =================================================================
+
+Read-only in Python, not synced: ``stats`` (ttfb_s, ttft_s, tokens, events, bytes,
+elapsed_s, tokens_per_s, reconnects, usage); the view gets them in the deltas.
 
 Custom messages: deltas and snapshots (see ``_coalesce.py``), and from the front end
 ``{"kind": "sync"}``, ``{"kind": "stop"}``, ``{"kind": "restart"}``.
@@ -109,7 +111,9 @@ class StreamWidget(anywidget.AnyWidget):
     render = traitlets.Unicode("markdown", read_only=True).tag(sync=True)
     method = traitlets.Unicode("GET", read_only=True).tag(sync=True)
     display_url = traitlets.Unicode("", read_only=True).tag(sync=True)
-    stats = traitlets.Dict(read_only=True).tag(sync=True)
+    # Not synced: the figures travel with the deltas (see _coalesce.py), costing no
+    # messages of their own.
+    stats = traitlets.Dict(read_only=True)
     reconnect_info = traitlets.Dict(read_only=True).tag(sync=True)
     error_info = traitlets.Dict(read_only=True).tag(sync=True)
     generation = traitlets.Int(0, read_only=True).tag(sync=True)
@@ -386,10 +390,10 @@ class StreamWidget(anywidget.AnyWidget):
             self._finish(outcome)
 
     def _finish(self, outcome: str) -> None:
-        self._channel.flush()
         self._stats.end()
+        self._publish_stats()
+        self._channel.flush(force=True)
         with self.hold_sync():
-            self.set_trait("stats", self._stats.as_dict())
             self.set_trait("reconnect_info", {})
             if self._error is not None:
                 self.set_trait("error_info", _describe_error(self._error))
@@ -426,8 +430,15 @@ class StreamWidget(anywidget.AnyWidget):
     def _tick(self) -> None:
         if self._task is None:
             return
-        self.set_trait("stats", self._stats.as_dict())
+        self._publish_stats()
+        if self._channel.idle_for >= STATS_INTERVAL:
+            self._channel.flush(force=True)  # no text is flowing to carry them
         asyncio.get_running_loop().call_later(STATS_INTERVAL, self._tick)
+
+    def _publish_stats(self) -> None:
+        stats = self._stats.as_dict()
+        self.set_trait("stats", stats)
+        self._channel.set_stats(stats)
 
     def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
         streams_thread.loop.call_later(delay, callback)

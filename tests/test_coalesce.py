@@ -106,3 +106,33 @@ def test_rows_are_sent_with_deltas_and_bounded_in_snapshots() -> None:
     timer.advance(0.1)
     assert sent[0]["rows"] == [{"n": n} for n in range(5)]
     assert channel.snapshot()[0]["rows"] == [{"n": 2}, {"n": 3}, {"n": 4}]
+
+
+def test_stats_ride_along_with_the_next_delta_only_once() -> None:
+    channel, timer, sent = make()
+    channel.set_stats({"tokens": 1})
+    assert channel.flush() is False  # figures alone wait for text (or a forced flush)
+    channel.append("a")
+    timer.advance(0.05)
+    channel.append("b")
+    timer.advance(0.05)
+    assert [m.get("stats") for m in sent] == [{"tokens": 1}, None]
+
+
+def test_a_forced_flush_carries_new_figures_without_text() -> None:
+    channel, _timer, sent = make()
+    assert channel.flush(force=True) is False  # nothing new to say
+    channel.set_stats({"tokens": 0, "elapsed_s": 1.0})
+    assert channel.flush(force=True) is True
+    assert sent == [
+        {"kind": "delta", "gen": 1, "seq": 1, "text": "", "stats": {"tokens": 0, "elapsed_s": 1.0}}
+    ]
+
+
+def test_a_snapshot_carries_the_latest_figures() -> None:
+    channel, _timer, _sent = make()
+    channel.append("abc")
+    channel.set_stats({"tokens": 3})
+    first = channel.snapshot()[0]
+    assert first["stats"] == {"tokens": 3}
+    assert first["text"] == "abc"

@@ -109,13 +109,13 @@ def rebuild(deltas: list[dict[str, Any]], generation: int = 1) -> str:
 def test_text_is_complete_in_order_and_coalesced_at_20k_tokens_per_second(
     recorder: Recorder, mock: MockServer
 ) -> None:
-    url = mock.url_for("/stream", count=40_000, rate=20_000)
-    expected = "".join(e.data for e in iter_events(mock.url_for("/stream", count=40_000)))
+    url = mock.url_for("/stream", count=60_000, rate=20_000)
+    expected = "".join(e.data for e in iter_events(mock.url_for("/stream", count=60_000)))
     started = time.monotonic()
     widget = StreamWidget(url, format="text", render="text")
     assert widget.wait(30) == expected
     duration = time.monotonic() - started
-    tokens_per_s = 40_000 / duration
+    tokens_per_s = 60_000 / duration
     assert rebuild(recorder.custom("delta")) == expected  # nothing lost, nothing twice
     with recorder.lock:
         # Steady state: the widget's own comm_open (and its layout's) are one-off.

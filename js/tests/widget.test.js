@@ -51,7 +51,6 @@ const STATE = {
   render: "markdown",
   method: "POST",
   display_url: "https://api.example.com/v1/chat?api_key=[redacted]",
-  stats: { tokens: 3, tokens_per_s: 40, ttft_s: 0.2, elapsed_s: 0.5 },
   reconnect_info: {},
   error_info: {},
   generation: 1,
@@ -86,10 +85,15 @@ describe("the widget view", () => {
     assert.equal($(".sse-widget-status")?.textContent, "done");
   });
 
-  it("shows the method, the redacted URL and the stats", () => {
-    const { $ } = mount();
+  it("shows the method, the redacted URL and the figures that ride in the deltas", () => {
+    const { fake, $ } = mount();
     assert.equal($(".sse-widget-request")?.textContent, `POST ${STATE.display_url}`);
+    assert.equal($(".sse-widget-stats")?.textContent, "");
+    const stats = { tokens: 3, tokens_per_s: 40, ttft_s: 0.2, elapsed_s: 0.5 };
+    fake.message({ kind: "snapshot", gen: 1, seq: 0, part: 0, parts: 1, text: "", stats });
     assert.equal($(".sse-widget-stats")?.textContent, "3 tokens40 tok/s0.20 s first token0.50 s elapsed");
+    fake.message({ kind: "delta", gen: 1, seq: 1, text: "", stats: { ...stats, tokens: 9 } });
+    assert.match($(".sse-widget-stats")?.textContent ?? "", /^9 tokens/);
   });
 
   it("Stop sends stop while streaming and is disabled once the stream ended", () => {
