@@ -428,7 +428,8 @@ JS_MARKDOWN_PROBE = """(area) => {
     probe.last = now;
     let added = 0;
     for (const record of records) {
-      if (record.target !== first) continue;
+      // Settled blocks go into sections of the view's element.
+      if (record.target.parentElement !== first) continue;
       for (const node of record.addedNodes) {
         if (node.nodeType === 1 && node.classList.contains("sse-widget-block")) {
           added += node.textContent.length;

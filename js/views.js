@@ -14,7 +14,7 @@ import { BlockSplitter } from "./blocks.js";
  * @typedef {import("./store.js").Row} Row
  * @typedef {import("./store.js").Change} Change
  * @typedef {import("./markdown.js").RenderOptions} RenderOptions
- * @typedef {(source: string, options?: RenderOptions) => DocumentFragment} RenderMarkdown
+ * @typedef {Pick<import("./markdown.js").Renderer, "render" | "renderBlocks">} Renderer
  *
  * @typedef {object} View
  * @property {HTMLElement} el
@@ -24,12 +24,25 @@ import { BlockSplitter } from "./blocks.js";
  * @property {(live: boolean) => void} commit finish the frame's DOM work; `live`: more may come
  */
 
+/**
+ * Characters of settled blocks gathered in one section. The browser skips the layout and
+ * paint of sections out of sight (`content-visibility: auto`), but checks every such
+ * element's visibility on every frame: a few large sections keep that check small, where
+ * thousands of blocks made it grow with the answer.
+ */
+export const SECTION_CHARS = 32768;
 /** Text view: characters in the tail block before finished lines move to a block of their own. */
 export const SEAL_CHARS = 2048;
 /** Text view: a tail without any line end is cut anyway past this many characters. */
 export const LONG_LINE_CHARS = 65536;
-/** Characters handed to a view per animation frame (a snapshot of a long answer is spread out). */
-export const FRAME_CHARS = 65536;
+/** The most text handed to a view in one write: the unit of a frame's work. */
+export const SLICE_CHARS = 4096;
+/**
+ * Milliseconds of writing per animation frame. A frame writes slices until this much
+ * time has gone, then leaves the rest to the next frame, so neither a burst of deltas nor
+ * a snapshot of a long answer makes a long task, however fast the machine renders.
+ */
+export const FRAME_BUDGET_MS = 8;
 
 /**
  * @param {Document} document
@@ -42,12 +55,62 @@ function element(document, className, tag = "div") {
   return el;
 }
 
+/**
+ * The settled blocks of a view, in sections of about `SECTION_CHARS`, before the view's
+ * live tail.
+ */
+class Sections {
+  #document;
+  #root;
+  #before;
+  /** @type {HTMLElement | null} */
+  #current = null;
+  #chars = 0;
+
+  /**
+   * @param {Document} document
+   * @param {HTMLElement} root the view's element
+   * @param {HTMLElement} before the tail: sections go before it
+   */
+  constructor(document, root, before) {
+    this.#document = document;
+    this.#root = root;
+    this.#before = before;
+  }
+
+  /** The last settled block, if any. */
+  get last() {
+    return /** @type {HTMLElement | null} */ (this.#current?.lastElementChild ?? null);
+  }
+
+  /**
+   * @param {HTMLElement} block
+   * @param {number} chars its size in source characters
+   */
+  add(block, chars) {
+    if (this.#current === null || this.#chars >= SECTION_CHARS) {
+      this.#current = element(this.#document, "sse-widget-section");
+      this.#root.insertBefore(this.#current, this.#before);
+      this.#chars = 0;
+    }
+    this.#current.append(block);
+    this.#chars += chars;
+  }
+
+  clear() {
+    this.#root.replaceChildren(this.#before);
+    this.#current = null;
+    this.#chars = 0;
+  }
+}
+
 /** Plain text, wrapped, in blocks that end at line ends. */
 export class TextView {
   #document;
   #tail;
   #tailText;
   #caret;
+  #sections;
 
   /** @param {Document} document */
   constructor(document) {
@@ -58,11 +121,12 @@ export class TextView {
     this.#caret = element(document, "sse-widget-caret", "span");
     this.#tail.append(this.#tailText, this.#caret);
     this.el.append(this.#tail);
+    this.#sections = new Sections(document, this.el, this.#tail);
   }
 
   reset() {
     this.#tailText.data = "";
-    this.el.replaceChildren(this.#tail);
+    this.#sections.clear();
   }
 
   /** @param {string} text */
@@ -88,55 +152,60 @@ export class TextView {
     if (cut === 0) return;
     const block = element(this.#document, "sse-widget-block");
     block.textContent = data.slice(0, cut);
-    this.el.insertBefore(block, this.#tail);
+    this.#sections.add(block, cut);
     this.#tailText.data = data.slice(cut);
   }
 }
 
 /** Markdown rendered block by block: settled blocks once, the tail once per frame. */
 export class MarkdownView {
-  #document;
-  #render;
+  #renderer;
   #options;
   #tail;
   #caret;
+  #sections;
   #splitter = new BlockSplitter();
   #dirty = true;
   #wasLive = false;
 
   /**
    * @param {Document} document
-   * @param {RenderMarkdown} render
+   * @param {Renderer} renderer
    * @param {() => RenderOptions} options read at each render (they may change)
    */
-  constructor(document, render, options) {
-    this.#document = document;
-    this.#render = render;
+  constructor(document, renderer, options) {
+    this.#renderer = renderer;
     this.#options = options;
     this.el = element(document, "sse-widget-markdown");
     this.#tail = element(document, "sse-widget-tail");
     this.#caret = element(document, "sse-widget-caret", "span");
     this.el.append(this.#tail);
+    this.#sections = new Sections(document, this.el, this.#tail);
   }
 
   reset() {
     this.#splitter = new BlockSplitter();
     this.#tail.replaceChildren();
-    this.el.replaceChildren(this.#tail);
+    this.#sections.clear();
     this.#dirty = true;
   }
 
   /** @param {string} text */
   write(text) {
-    for (const block of this.#splitter.push(text)) {
-      const el = element(this.#document, "sse-widget-block");
+    const blocks = this.#splitter.push(text);
+    const rendered = this.#renderer.renderBlocks(
+      blocks.map((block) => block.source),
+      this.#options(),
+    );
+    blocks.forEach((block, index) => {
+      const el = rendered[index];
+      el.className = "sse-widget-block";
       if (block.continues) {
         el.classList.add("sse-widget-continues");
-        this.#tail.previousElementSibling?.classList.add("sse-widget-continued");
+        this.#sections.last?.classList.add("sse-widget-continued");
       }
-      el.append(this.#render(block.source, this.#options()));
-      this.el.insertBefore(el, this.#tail);
-    }
+      this.#sections.add(el, block.source.length);
+    });
     this.#dirty = true;
   }
 
@@ -148,10 +217,10 @@ export class MarkdownView {
     if (!this.#dirty && live === this.#wasLive) return;
     this.#dirty = false;
     this.#wasLive = live;
-    this.#tail.replaceChildren(this.#render(this.#splitter.tail, this.#options()));
+    this.#tail.replaceChildren(this.#renderer.render(this.#splitter.tail, this.#options()));
     const continues = this.#splitter.tailContinues;
     this.#tail.classList.toggle("sse-widget-continues", continues);
-    if (continues) this.#tail.previousElementSibling?.classList.add("sse-widget-continued");
+    if (continues) this.#sections.last?.classList.add("sse-widget-continued");
     if (live) innermostLast(this.#tail).append(this.#caret);
   }
 }
@@ -230,14 +299,16 @@ export class EventsView {
 }
 
 /**
- * Hands a view the store's changes once per frame, at most `FRAME_CHARS` of text a
- * frame, so catching up on a long answer never blocks the page in one long task.
+ * Hands a view the store's changes once per animation frame, in slices of at most
+ * `SLICE_CHARS` and for at most about `FRAME_BUDGET_MS` a frame, so catching up on a long
+ * answer never blocks the page in one long task.
  */
 export class Feed {
   #view;
   #schedule;
   #afterFrame;
   #live;
+  #clock;
   /** @type {string[]} */
   #pending = [];
   /** @type {Row[]} */
@@ -247,15 +318,18 @@ export class Feed {
 
   /**
    * @param {View} view
-   * @param {(callback: () => void) => void} schedule e.g. requestAnimationFrame
-   * @param {() => boolean} live whether more text may come (the caret shows)
-   * @param {() => void} [afterFrame] runs after each frame's DOM work (auto-scroll)
+   * @param {object} hooks
+   * @param {(callback: () => void) => void} hooks.schedule e.g. requestAnimationFrame
+   * @param {() => boolean} hooks.live whether more text may come (the caret shows)
+   * @param {() => void} [hooks.afterFrame] runs after each frame's DOM work (auto-scroll)
+   * @param {() => number} [hooks.clock] milliseconds, e.g. `performance.now`
    */
-  constructor(view, schedule, live, afterFrame = () => {}) {
+  constructor(view, { schedule, live, afterFrame = () => {}, clock = () => performance.now() }) {
     this.#view = view;
     this.#schedule = schedule;
     this.#live = live;
     this.#afterFrame = afterFrame;
+    this.#clock = clock;
   }
 
   /** Whether text is waiting for a frame. */
@@ -289,19 +363,13 @@ export class Feed {
       view.reset();
       this.#reset = false;
     }
-    let budget = FRAME_CHARS;
-    while (this.#pending.length > 0 && budget > 0) {
-      let piece = this.#pending[0];
-      if (piece.length > budget) {
-        const cut = splitPoint(piece, budget);
-        this.#pending[0] = piece.slice(cut);
-        piece = piece.slice(0, cut);
-      } else {
-        this.#pending.shift();
-      }
+    const started = this.#clock();
+    // At least one slice a frame, so a slow machine still makes progress.
+    do {
+      const piece = this.#nextSlice();
+      if (piece === null) break;
       view.write(piece);
-      budget -= piece.length;
-    }
+    } while (this.#clock() - started < FRAME_BUDGET_MS);
     if (this.#rows.length) {
       view.addRows(this.#rows);
       this.#rows = [];
@@ -309,6 +377,19 @@ export class Feed {
     view.commit(this.#live() || this.#pending.length > 0);
     this.#afterFrame();
     if (this.#pending.length > 0) this.request();
+  }
+
+  /** The next at most `SLICE_CHARS` of pending text, or null when none is left. */
+  #nextSlice() {
+    const piece = this.#pending[0];
+    if (piece === undefined) return null;
+    if (piece.length <= SLICE_CHARS) {
+      this.#pending.shift();
+      return piece;
+    }
+    const cut = splitPoint(piece, SLICE_CHARS);
+    this.#pending[0] = piece.slice(cut);
+    return piece.slice(0, cut);
   }
 }
 

@@ -78,8 +78,7 @@ function createView(document, model) {
   if (kind === "text") return new TextView(document);
   if (kind === "events") return new EventsView(document, model.get("max_event_rows"));
   const window = /** @type {Window & typeof globalThis} */ (document.defaultView);
-  const { render } = rendererFor(window);
-  return new MarkdownView(document, render, () => ({
+  return new MarkdownView(document, rendererFor(window), () => ({
     allowRemoteImages: model.get("allow_remote_images"),
   }));
 }
@@ -217,12 +216,11 @@ function draw({ model, el }) {
     jump.hidden = following;
   });
   let disposed = false;
-  const feed = new Feed(
-    view,
-    (callback) => window.requestAnimationFrame(() => disposed || callback()),
+  const feed = new Feed(view, {
+    schedule: (callback) => window.requestAnimationFrame(() => disposed || callback()),
     live,
-    () => follower.update(),
-  );
+    afterFrame: () => follower.update(),
+  });
   const store = new StreamStore({
     maxRows: model.get("max_event_rows"),
     requestSync: (gen, seq) => model.send({ kind: "sync", gen, seq }),

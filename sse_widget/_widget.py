@@ -74,6 +74,8 @@ _ACTIVE = ("connecting", "streaming", "reconnecting")
 STATS_INTERVAL = 0.25
 #: Characters of an event's data shown in a row of the events view.
 ROW_DATA_CHARS = 2000
+#: A markdown answer longer than this is saved once, as text/markdown, not also as text/plain.
+FINAL_PLAIN_CHARS = 65536
 
 
 def _front_end(name: str, fallback: str) -> str | Path:
@@ -307,9 +309,16 @@ class StreamWidget(anywidget.AnyWidget):
         if self.status in ("done", "stopped", "error"):
             # Saved with the notebook, so GitHub, nbconvert and nbval see the answer
             # without widget state.
-            data["text/plain"] = self.text or repr(self)
-            if self.render == "markdown" and self.text:
-                data["text/markdown"] = self.text
+            text = self.text
+            data["text/plain"] = text or repr(self)
+            if self.render == "markdown" and text:
+                data["text/markdown"] = text
+                if len(text) > FINAL_PLAIN_CHARS:
+                    # The front end stores every copy of a long answer in one go (a task of
+                    # a second for a megabyte); one copy is enough to save it.
+                    data["text/plain"] = (
+                        f"{self!r}: {len(text):,} characters, saved as text/markdown"
+                    )
         return data, metadata
 
     def _update_displays(self) -> None:

@@ -21,6 +21,7 @@ from sse_widget import (
     StreamWidget,
     iter_events,
 )
+from sse_widget._widget import FINAL_PLAIN_CHARS
 
 #: Bytes a Jupyter message adds around its content (header, parent header, metadata,
 #: signature): about 500 measured on ipykernel 6; counted per message in the byte ratio.
@@ -274,6 +275,40 @@ def test_the_final_text_is_written_into_the_notebook_output(
     assert final["text/plain"] == text
     assert final["application/vnd.jupyter.widget-view+json"]["model_id"] == widget.model_id
     widget.close()
+
+
+def test_a_long_markdown_answer_is_saved_once_as_markdown(
+    recorder: Recorder, mock: MockServer
+) -> None:
+    count = 30_000  # tokens cycling through the mock's answer: well over 64 K characters
+    widget = StreamWidget(
+        mock.url_for("/v1/chat/completions", count=count),
+        json=CHAT,
+        format="openai",
+        autostart=False,
+    )
+    display = FakeDisplay()
+    widget._displays.append(display)
+    widget.start()
+    text = widget.wait(20)
+    assert len(text) > FINAL_PLAIN_CHARS
+    (final,) = display.updates
+    assert final["text/markdown"] == text
+    assert final["text/plain"] == (
+        f"StreamWidget(POST /v1/chat/completions, format='openai', render='markdown'): "
+        f"{len(text):,} characters, saved as text/markdown"
+    )
+    widget.close()
+
+    plain = StreamWidget(mock.url_for("/stream", count=count), render="text", autostart=False)
+    display = FakeDisplay()
+    plain._displays.append(display)
+    plain.start()
+    plain.wait(20)
+    (final,) = display.updates
+    assert final["text/plain"] == plain.text
+    assert "text/markdown" not in final
+    plain.close()
 
 
 def test_an_http_error_is_shown_with_the_servers_words(

@@ -112,3 +112,29 @@ describe("markdown rendering of untrusted text", () => {
     assert.equal(div.querySelector("em")?.textContent, "x");
   });
 });
+
+describe("renderBlocks", () => {
+  const { renderBlocks } = createRenderer(window);
+  const SOURCES = [
+    "# Title\n\n",
+    "Text with </div> and <div> in it, and <script>window.pwned = 1</script>.\n\n",
+    "```python\ndef f():\n    pass\n```\n",
+    "![remote](https://img.example/i.png) and [a link](javascript:alert(1))\n",
+  ];
+
+  it("gives one element per source, each what render() gives for it alone", () => {
+    const blocks = renderBlocks(SOURCES);
+    assert.equal(blocks.length, SOURCES.length);
+    blocks.forEach((block, index) => {
+      assert.equal(block.innerHTML, toDiv(SOURCES[index]).innerHTML);
+    });
+    assert.equal(blocks[1].querySelector("script"), null);
+    assert.match(blocks[1].textContent ?? "", /<\/div> and <div>/);
+    assert.equal(blocks[3].querySelector("img"), null);
+    assert.equal(blocks[3].querySelector("a"), null);
+  });
+
+  it("gives nothing for no sources", () => {
+    assert.deepEqual(renderBlocks([]), []);
+  });
+});

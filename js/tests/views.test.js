@@ -4,18 +4,23 @@ import { describe, it } from "node:test";
 
 import { createRenderer } from "../markdown.js";
 import {
-  EventsView, Feed, FRAME_CHARS, MarkdownView, SEAL_CHARS, TextView, innermostLast, splitPoint,
+  EventsView, Feed, FRAME_BUDGET_MS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS, TextView,
+  innermostLast, splitPoint,
 } from "../views.js";
 import { makeWindow } from "./dom.js";
 
 const window = makeWindow();
 const { document } = window;
 
-/** A Feed driven by hand: `step()` runs one frame. */
-function manualFeed(/** @type {import("../views.js").View} */ view, live = () => true) {
+/**
+ * A Feed driven by hand: `step()` runs one frame; `clock` is the time it reads.
+ * @param {import("../views.js").View} view
+ * @param {{ live?: () => boolean, clock?: () => number }} [options]
+ */
+function manualFeed(view, { live = () => true, clock = () => 0 } = {}) {
   /** @type {(() => void)[]} */
   const queue = [];
-  const feed = new Feed(view, (callback) => queue.push(callback), live);
+  const feed = new Feed(view, { schedule: (callback) => queue.push(callback), live, clock });
   return {
     feed,
     frames: () => queue.length,
@@ -45,14 +50,52 @@ describe("TextView", () => {
   });
 });
 
+describe("sections of settled blocks", () => {
+  /** @param {Element} el */
+  const sections = (el) => [...el.querySelectorAll(":scope > .sse-widget-section")];
+
+  it("gathers a long text's blocks in a few sections of about SECTION_CHARS", () => {
+    const view = new TextView(document);
+    const text = "a line of text, long enough to count\n".repeat(Math.ceil((5 * SECTION_CHARS) / 37));
+    for (let at = 0; at < text.length; at += 1000) view.write(text.slice(at, at + 1000));
+    const found = sections(view.el);
+    assert.ok(found.length >= 4 && found.length <= 6, `${found.length} sections`);
+    for (const section of found.slice(0, -1)) {
+      const chars = section.textContent?.length ?? 0;
+      assert.ok(chars >= SECTION_CHARS && chars < SECTION_CHARS + 2 * SEAL_CHARS, `${chars}`);
+    }
+    assert.equal(view.el.lastElementChild?.className, "sse-widget-tail");
+    assert.equal(view.el.textContent, text);
+    view.reset();
+    assert.equal(sections(view.el).length, 0);
+  });
+
+  it("holds a long markdown answer's blocks in order, the tail last", () => {
+    const view = new MarkdownView(document, createRenderer(window), () => ({}));
+    const paragraphs = Array.from({ length: 400 }, (_, i) => `Paragraph ${i} ${"word ".repeat(40)}`);
+    view.write(paragraphs.join("\n\n"));
+    view.commit(false);
+    assert.ok(sections(view.el).length >= 2, `${sections(view.el).length} sections`);
+    const shown = [...view.el.querySelectorAll("p")].map((p) => p.textContent?.split(" ")[1]);
+    assert.deepEqual(shown, paragraphs.map((_, i) => String(i)));
+    assert.equal(view.el.lastElementChild?.className, "sse-widget-tail");
+  });
+});
+
 describe("MarkdownView", () => {
   it("renders settled blocks once and the tail on commit, with a caret while live", () => {
-    const { render } = createRenderer(window);
+    const renderer = createRenderer(window);
     /** @type {string[]} */
     const rendered = [];
-    const counting = (/** @type {string} */ source) => {
-      rendered.push(source);
-      return render(source);
+    const counting = {
+      render: (/** @type {string} */ source) => {
+        rendered.push(source);
+        return renderer.render(source);
+      },
+      renderBlocks: (/** @type {string[]} */ sources) => {
+        rendered.push(...sources);
+        return renderer.renderBlocks(sources);
+      },
     };
     const view = new MarkdownView(document, counting, () => ({}));
     view.write("# Title\n\nFirst para");
@@ -90,25 +133,54 @@ describe("EventsView", () => {
 });
 
 describe("Feed", () => {
-  it("spreads a long catch-up over frames of at most FRAME_CHARS each", () => {
+  /**
+   * A text view whose every write takes `cost` ms of a fake clock; records the writes.
+   * @param {number} cost
+   */
+  function timedView(cost) {
     const view = new TextView(document);
-    /** @type {number[]} */
-    const written = [];
+    let now = 0;
+    /** @type {number[][]} */
+    const frames = [];
     const write = view.write.bind(view);
     view.write = (text) => {
-      written.push(text.length);
+      frames[frames.length - 1].push(text.length);
+      now += cost;
       write(text);
     };
-    const { feed, step, frames } = manualFeed(view);
-    const text = "abc\n".repeat(Math.ceil((3.5 * FRAME_CHARS) / 4));
+    const commit = view.commit.bind(view);
+    view.commit = (live) => {
+      frames.push([]);
+      commit(live);
+    };
+    frames.push([]);
+    return { view, frames, clock: () => now };
+  }
+
+  it("spreads a long catch-up over frames of bounded time, in bounded slices", () => {
+    const { view, frames, clock } = timedView(3);
+    const { feed, step, frames: queued } = manualFeed(view, { clock });
+    const text = "abc\n".repeat(Math.ceil((10.5 * SLICE_CHARS) / 4));
     feed.change({ type: "reset", text, rows: [] });
-    let count = 0;
-    while (frames() > 0) {
-      step();
-      count += 1;
-    }
-    assert.equal(count, 4);
-    assert.ok(written.every((n) => n <= FRAME_CHARS));
+    while (queued() > 0) step();
+    frames.pop(); // opened by the last commit
+    const perFrame = Math.ceil(FRAME_BUDGET_MS / 3);
+    assert.deepEqual(
+      frames.map((writes) => writes.length),
+      [perFrame, perFrame, perFrame, 11 - 3 * perFrame],
+    );
+    assert.ok(frames.flat().every((n) => n <= SLICE_CHARS));
+    assert.equal(view.el.textContent, text);
+  });
+
+  it("writes one slice a frame on a machine slower than the budget", () => {
+    const { view, frames, clock } = timedView(5 * FRAME_BUDGET_MS);
+    const { feed, step, frames: queued } = manualFeed(view, { clock });
+    const text = "x".repeat(3 * SLICE_CHARS);
+    feed.change({ type: "append", text, rows: [] });
+    while (queued() > 0) step();
+    frames.pop();
+    assert.deepEqual(frames, [[SLICE_CHARS], [SLICE_CHARS], [SLICE_CHARS]]);
     assert.equal(view.el.textContent, text);
   });
 
@@ -150,15 +222,14 @@ describe("innermostLast", () => {
 
 describe("a long code block in pieces", () => {
   it("marks each piece that another continues, so they draw as one block", () => {
-    const { render } = createRenderer(window);
-    const view = new MarkdownView(document, render, () => ({}));
+    const view = new MarkdownView(document, createRenderer(window), () => ({}));
     view.write("Intro\n\n```python\n" + "x = 1\n".repeat(3000));
     view.commit(true);
-    const pieces = [...view.el.children];
+    const pieces = [...view.el.querySelectorAll(".sse-widget-block, .sse-widget-tail")];
     const continuing = pieces.filter((el) => el.classList.contains("sse-widget-continues"));
     assert.ok(continuing.length >= 3, `${continuing.length} continuing pieces`);
     for (const piece of continuing) {
-      assert.ok(piece.previousElementSibling?.classList.contains("sse-widget-continued"));
+      assert.ok(pieces[pieces.indexOf(piece) - 1].classList.contains("sse-widget-continued"));
     }
     assert.equal(pieces[0].classList.contains("sse-widget-continued"), false);
   });

@@ -32,6 +32,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,9 +62,6 @@ SCREENSHOT_DIR = Path(__file__).parent / "screenshots"
 KERNEL_IDLE_INDICATOR = '.jp-NotebookPanel-toolbar [data-status="idle"]'
 KERNEL_IDLE_TEXT = "| Idle"
 
-# A cell has run once its prompt shows an execution count: "[ ]:" before, "[*]:" while
-# queued or running, "[3]:" after the kernel replied.
-EXECUTED_PROMPT = re.compile(r"^\[\d+\]:$")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 _APPUTILS = "@jupyterlab/apputils-extension"
@@ -331,6 +329,27 @@ _JS_CELL_ERRORS = (
 
 _JS_CELL_COUNT = "(path) => {" + _JS_FIND_PANEL + "return findPanel(path).content.widgets.length; }"
 
+# Whether cell `index` has run: its prompt shows an execution count ("[ ]:" before, "[*]:"
+# while queued or running, "[3]:" after the kernel replied), read from the cell's own node,
+# which exists even while the notebook's windowing keeps it off the page.
+_JS_CELL_EXECUTED = (
+    "([path, index]) => {"
+    + _JS_FIND_PANEL
+    + """
+    const cell = findPanel(path).content.widgets[index];
+    const prompt = cell && cell.node.querySelector(".jp-InputArea-prompt");
+    return prompt !== null && /^\\[\\d+\\]:$/.test(prompt.textContent.trim());
+}"""
+)
+
+# Whether the kernel is idle, by both the notebook toolbar's execution indicator and the
+# status bar's kernel status ("| Idle").
+_JS_KERNEL_IDLE = """([indicator, text]) => {
+    const bar = document.getElementById("jp-main-statusbar");
+    return document.querySelector(indicator) !== null
+        && bar !== null && bar.textContent.includes(text);
+}"""
+
 
 @dataclass
 class Notebook:
@@ -381,9 +400,24 @@ class Notebook:
         return self
 
     def wait_for_kernel_idle(self, *, timeout: float = 30.0) -> None:
-        ms = timeout * 1000
-        expect(self.page.locator(KERNEL_IDLE_INDICATOR)).to_be_visible(timeout=ms)
-        expect(self.page.get_by_text(KERNEL_IDLE_TEXT)).to_be_visible(timeout=ms)
+        self.wait_in_page(
+            _JS_KERNEL_IDLE,
+            [KERNEL_IDLE_INDICATOR, KERNEL_IDLE_TEXT],
+            timeout=timeout,
+            what="the kernel to be idle",
+        )
+
+    def wait_in_page(self, predicate: str, arg: Any = None, *, timeout: float, what: str) -> None:
+        """Wait until the JavaScript ``predicate(arg)`` is true, polling inside the page.
+
+        The harness's own waits poll here rather than with ``expect()``: every poll of
+        ``expect()`` that fails takes an aria snapshot of the whole page for its message,
+        which costs the page's main thread seconds once a widget holds a long answer.
+        """
+        try:
+            self.page.wait_for_function(predicate, arg=arg, timeout=timeout * 1000, polling=100)
+        except PlaywrightTimeoutError as exc:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}") from exc
 
     # -- cells ----------------------------------------------------------------------
 
@@ -419,11 +453,12 @@ class Notebook:
 
         With ``check``, raise :class:`CellError` if the cell raised an exception.
         """
-        ms = timeout * 1000
-        try:
-            expect(self.prompt(index)).to_have_text(EXECUTED_PROMPT, timeout=ms)
-        except AssertionError as exc:
-            raise AssertionError(f"cell {index} did not finish within {timeout:g} s") from exc
+        self.wait_in_page(
+            _JS_CELL_EXECUTED,
+            [self.path, index],
+            timeout=timeout,
+            what=f"cell {index} to finish",
+        )
         # The execution count comes with the kernel's reply on the shell channel; the
         # outputs come on the iopub channel, which ends with "idle". Waiting for idle as
         # well means every output of the cell has been rendered.
