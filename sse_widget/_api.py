@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -133,8 +133,12 @@ def iter_events(
 
 
 async def _aiter_session(
-    session: StreamSession, client: httpx.AsyncClient | None
+    session: StreamSession,
+    client: httpx.AsyncClient | None,
+    pace: Callable[[int], Awaitable[object]] | None = None,
 ) -> AsyncIterator[Event]:
+    """The events of ``session``; ``pace(chunk_bytes)``, if given, is awaited after each
+    chunk's events, before the next read (the widget uses it to read less often)."""
     http = client if client is not None else httpx.AsyncClient()
     try:
         while True:
@@ -155,6 +159,8 @@ async def _aiter_session(
                             session.received(len(events))
                             for event in events:
                                 yield event
+                        if pace is not None:
+                            await pace(len(chunk))
                 delay = session.after_end()
             except (httpx.HTTPError, ResponseError) as exc:
                 delay = session.after_failure(exc)

@@ -68,7 +68,8 @@ class DeltaChannel:
         self._keep_rows = keep_rows
         self._rows: deque[Message] = deque(maxlen=keep_rows or None)
         self._pending_rows: list[Message] = []
-        self._scheduled = False
+        #: When the scheduled delta goes out (clock time), or None when none is scheduled.
+        self._due: float | None = None
         self._last_send = float("-inf")
         #: How many snapshots were asked for and sent (over all generations).
         self.snapshots_sent = 0
@@ -111,15 +112,21 @@ class DeltaChannel:
         if row is not None and self._keep_rows:
             self._rows.append(row)
             self._pending_rows.append(row)
-        if (text or row is not None) and not self._scheduled:
-            self._scheduled = True
-            wait = max(0.0, self._last_send + self.interval - self._clock())
+        if (text or row is not None) and self._due is None:
+            now = self._clock()
+            wait = max(0.0, self._last_send + self.interval - now)
+            self._due = now + wait
             self._schedule(wait, self._on_timer)
 
     def set_stats(self, stats: Message) -> None:
         """New live figures: they go out with the next delta (see ``flush``)."""
         self._stats = stats
         self._stats_pending = True
+
+    @property
+    def next_send_in(self) -> float:
+        """Seconds until the scheduled delta goes out; 0 when none is scheduled."""
+        return 0.0 if self._due is None else max(0.0, self._due - self._clock())
 
     @property
     def idle_for(self) -> float:
@@ -177,5 +184,5 @@ class DeltaChannel:
         return messages
 
     def _on_timer(self) -> None:
-        self._scheduled = False
+        self._due = None
         self.flush()

@@ -47,7 +47,7 @@ import anywidget
 import httpx
 import traitlets
 
-from ._api import aiter_events
+from ._api import _aiter_session
 from ._coalesce import DeltaChannel
 from ._exceptions import ResponseError, StreamError
 from ._formats import FormatSpec, get_extractor
@@ -55,7 +55,13 @@ from ._loop import streams_thread
 from ._models import Event, ReconnectAttempt
 from ._reconnect import ReconnectSpec
 from ._redact import redact_url
-from ._session import DEFAULT_IDLE_TIMEOUT, DEFAULT_TIMEOUT, ErrorHook, OpenHook
+from ._session import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    ErrorHook,
+    OpenHook,
+    StreamSession,
+)
 from ._stats import StreamStats
 
 __all__ = ["StreamWidget"]
@@ -74,6 +80,10 @@ _ACTIVE = ("connecting", "streaming", "reconnecting")
 STATS_INTERVAL = 0.25
 #: Characters of an event's data shown in a row of the events view.
 ROW_DATA_CHARS = 2000
+#: Chunks smaller than this are followed by a pause until just before the next delta.
+PACE_BELOW_BYTES = 16384
+#: How long before a delta goes out the stream reads again, to catch the latest tokens.
+READ_AHEAD_S = 0.002
 #: A markdown answer longer than this is saved once, as text/markdown, not also as text/plain.
 FINAL_PLAIN_CHARS = 65536
 
@@ -335,13 +345,22 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _open_stream(self) -> AsyncIterator[Event]:
         request = dict(self._request)
-        url = request.pop("url")
-        return aiter_events(
-            url,
-            on_open=self._opened,
-            on_reconnect=self._reconnecting,
-            **request,
+        client = request.pop("client")
+        session = StreamSession(
+            request.pop("url"), on_open=self._opened, on_reconnect=self._reconnecting, **request
         )
+        return _aiter_session(session, client, pace=self._pace)
+
+    async def _pace(self, chunk_bytes: int) -> None:
+        # Text read now would wait for the next delta anyway: reading once just before it
+        # goes out costs one read instead of one per token (a fast model's tokens come in
+        # small chunks, and each read costs far more than the token). Large chunks mean
+        # data is queued: read on at once.
+        if chunk_bytes >= PACE_BELOW_BYTES:
+            return
+        wait = self._channel.next_send_in - READ_AHEAD_S
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _launch(self, events: AsyncIterator[Event], generation: int) -> None:
         task = streams_thread.loop.create_task(self._run(events, generation))

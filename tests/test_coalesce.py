@@ -61,6 +61,23 @@ def test_deltas_are_at_most_one_per_interval_whatever_the_rate() -> None:
     assert len(channel) == 2000
 
 
+def test_next_send_in_counts_down_to_the_scheduled_delta() -> None:
+    channel, timer, sent = make()
+    assert channel.next_send_in == 0.0  # nothing scheduled
+    channel.append("a")
+    timer.advance(0)  # the first delta goes out at once
+    assert len(sent) == 1
+    assert channel.next_send_in == 0.0
+    timer.advance(0.01)
+    channel.append("b")  # the next may go 0.05 s after the first
+    assert abs(channel.next_send_in - 0.04) < 1e-9
+    timer.advance(0.03)
+    assert abs(channel.next_send_in - 0.01) < 1e-9
+    timer.advance(0.01)
+    assert [m["text"] for m in sent] == ["a", "b"]
+    assert channel.next_send_in == 0.0
+
+
 def test_nothing_pending_sends_nothing() -> None:
     channel, timer, sent = make()
     assert channel.flush() is False
