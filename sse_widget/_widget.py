@@ -48,7 +48,7 @@ import httpx
 import traitlets
 
 from ._api import _aiter_session
-from ._coalesce import DeltaChannel
+from ._coalesce import DeltaChannel, ReadPacer
 from ._exceptions import ResponseError, StreamError
 from ._formats import FormatSpec, get_extractor
 from ._loop import streams_thread
@@ -80,10 +80,6 @@ _ACTIVE = ("connecting", "streaming", "reconnecting")
 STATS_INTERVAL = 0.25
 #: Characters of an event's data shown in a row of the events view.
 ROW_DATA_CHARS = 2000
-#: Chunks smaller than this are followed by a pause until just before the next delta.
-PACE_BELOW_BYTES = 16384
-#: How long before a delta goes out the stream reads again, to catch the latest tokens.
-READ_AHEAD_S = 0.002
 #: A markdown answer longer than this is saved once, as text/markdown, not also as text/plain.
 FINAL_PLAIN_CHARS = 65536
 
@@ -199,6 +195,8 @@ class StreamWidget(anywidget.AnyWidget):
             self._schedule,
             keep_rows=max_event_rows if render == "events" else 0,
         )
+        # Reads a slow stream once per delta instead of once per token (see _coalesce.py).
+        self._pacer = ReadPacer(self._channel)
         self._events: deque[Event] = deque(maxlen=max_events)
         self._stats = StreamStats()
         self._error: BaseException | None = None
@@ -352,13 +350,7 @@ class StreamWidget(anywidget.AnyWidget):
         return _aiter_session(session, client, pace=self._pace)
 
     async def _pace(self, chunk_bytes: int) -> None:
-        # Text read now would wait for the next delta anyway: reading once just before it
-        # goes out costs one read instead of one per token (a fast model's tokens come in
-        # small chunks, and each read costs far more than the token). Large chunks mean
-        # data is queued: read on at once.
-        if chunk_bytes >= PACE_BELOW_BYTES:
-            return
-        wait = self._channel.next_send_in - READ_AHEAD_S
+        wait = self._pacer.pause_for(chunk_bytes)
         if wait > 0:
             await asyncio.sleep(wait)
 

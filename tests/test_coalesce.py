@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sse_widget._coalesce import SNAPSHOT_PART_CHARS, DeltaChannel
+from sse_widget._coalesce import SNAPSHOT_PART_CHARS, DeltaChannel, ReadPacer
 
 
 class FakeTimer:
@@ -153,3 +153,50 @@ def test_a_snapshot_carries_the_latest_figures() -> None:
     first = channel.snapshot()[0]
     assert first["stats"] == {"tokens": 3}
     assert first["text"] == "abc"
+
+
+def test_a_slow_stream_pauses_once_per_delta_until_just_before_it() -> None:
+    channel, timer, sent = make()
+    pacer = ReadPacer(channel, below_bytes=1000, read_ahead=0.002)
+    assert pacer.pause_for(20) == 0.0  # nothing due: read on
+    channel.append("a")
+    timer.advance(0)  # the first delta goes out at once
+    timer.advance(0.01)
+    channel.append("b")  # the next is due at 0.05
+    assert abs(pacer.pause_for(20) - 0.038) < 1e-9
+    timer.advance(0.038)
+    channel.append("c")
+    assert pacer.pause_for(20) == 0.0  # paused once already: read on until the delta
+    timer.advance(0.002)
+    assert [m["text"] for m in sent] == ["a", "bc"]
+    channel.append("d")  # a new delta period: pause again
+    assert pacer.pause_for(20) > 0.04
+
+
+def test_a_fast_stream_is_never_paused() -> None:
+    channel, timer, sent = make()
+    pacer = ReadPacer(channel, below_bytes=1000)
+    channel.append("a")
+    timer.advance(0)
+    channel.append("b")
+    assert pacer.pause_for(1500) == 0.0  # a large chunk: data is queued
+    timer.advance(0.05)
+    channel.append("c")
+    # The last delta's period read 1500 bytes: a small chunk now does not pause either.
+    assert pacer.pause_for(20) == 0.0
+    assert len(sent) == 2
+
+
+def test_a_new_generation_forgets_the_last_rate() -> None:
+    channel, timer, _sent = make()
+    pacer = ReadPacer(channel, below_bytes=1000)
+    channel.append("a")
+    timer.advance(0)
+    channel.append("b")
+    pacer.pause_for(5000)
+    channel.reset(2)
+    channel.append("x")
+    timer.advance(0.0)
+    timer.advance(0.01)
+    channel.append("y")
+    assert pacer.pause_for(20) > 0
