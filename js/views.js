@@ -36,7 +36,7 @@ export const SEAL_CHARS = 2048;
 /** Text view: a tail without any line end is cut anyway past this many characters. */
 export const LONG_LINE_CHARS = 65536;
 /** The most text handed to a view in one write: the unit of a frame's work. */
-export const SLICE_CHARS = 4096;
+export const SLICE_CHARS = 1024;
 /**
  * Milliseconds of writing per animation frame. A frame writes slices until this much
  * time has gone, then leaves the rest to the next frame, so neither a burst of deltas nor

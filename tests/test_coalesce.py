@@ -155,14 +155,20 @@ def test_a_snapshot_carries_the_latest_figures() -> None:
     assert first["text"] == "abc"
 
 
-def test_a_slow_stream_pauses_once_per_delta_until_just_before_it() -> None:
+def paced(below_bytes: int = 1000) -> tuple[DeltaChannel, FakeTimer, list[Any], ReadPacer]:
+    """A channel whose first delta ("a") went out at 0; "b" is pending, due at 0.05."""
     channel, timer, sent = make()
-    pacer = ReadPacer(channel, below_bytes=1000, read_ahead=0.002)
+    pacer = ReadPacer(channel, below_bytes=below_bytes, read_ahead=0.002)
     assert pacer.pause_for(20) == 0.0  # nothing due: read on
     channel.append("a")
-    timer.advance(0)  # the first delta goes out at once
+    timer.advance(0)
+    channel.append("b")
+    return channel, timer, sent, pacer
+
+
+def test_a_slow_stream_pauses_once_per_delta_until_just_before_it() -> None:
+    channel, timer, sent, pacer = paced()
     timer.advance(0.01)
-    channel.append("b")  # the next is due at 0.05
     assert abs(pacer.pause_for(20) - 0.038) < 1e-9
     timer.advance(0.038)
     channel.append("c")
@@ -174,11 +180,7 @@ def test_a_slow_stream_pauses_once_per_delta_until_just_before_it() -> None:
 
 
 def test_a_fast_stream_is_never_paused() -> None:
-    channel, timer, sent = make()
-    pacer = ReadPacer(channel, below_bytes=1000)
-    channel.append("a")
-    timer.advance(0)
-    channel.append("b")
+    channel, timer, sent, pacer = paced()
     assert pacer.pause_for(1500) == 0.0  # a large chunk: data is queued
     timer.advance(0.05)
     channel.append("c")
@@ -188,15 +190,10 @@ def test_a_fast_stream_is_never_paused() -> None:
 
 
 def test_a_new_generation_forgets_the_last_rate() -> None:
-    channel, timer, _sent = make()
-    pacer = ReadPacer(channel, below_bytes=1000)
-    channel.append("a")
-    timer.advance(0)
-    channel.append("b")
+    channel, timer, _sent, pacer = paced()
     pacer.pause_for(5000)
     channel.reset(2)
     channel.append("x")
-    timer.advance(0.0)
     timer.advance(0.01)
     channel.append("y")
     assert pacer.pause_for(20) > 0
