@@ -73,8 +73,10 @@ def serve_prebuilt(body: bytes, ready: Connection) -> None:
     measure the readers, not the server (the mock server encodes each event in Python,
     which would make every reader wait on it alike).
     """
+    # "connection: close": the server closes each connection after its response, so the
+    # client must not keep it for the next request (reusing it races the close: ReadError).
     head = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n"
         b"content-length: %d\r\n\r\n" % len(body)
     )
     with socket.create_server(("127.0.0.1", 0)) as listener:
