@@ -263,6 +263,34 @@ def test_a_late_second_view_catches_up_and_continues_live(notebook: Notebook) ->
     notebook.screenshot("second-view", second)
 
 
+def test_a_reloaded_page_shows_the_text_so_far_and_continues_live(notebook: Notebook) -> None:
+    cell, view = show_widget(
+        notebook,
+        'w = StreamWidget(mock.url_for("/stream", count=900, rate=60), render="text")\nw',
+    )
+    expect(view.locator(".sse-widget-text")).not_to_be_empty(timeout=20_000)
+    time.sleep(1.5)
+    # Saved, so that the reloaded page has the cell and its widget output to show.
+    notebook.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    notebook.wait_in_page(
+        "() => !document.querySelector('.jp-mod-current .jp-mod-dirty')",
+        timeout=10,
+        what="the notebook to be saved",
+    )
+    before = view.locator(".sse-widget-text").text_content() or ""
+    notebook.page.reload()
+    notebook.wait_for_kernel_idle(timeout=60)
+    view = widget(notebook, cell)
+    expect(view).to_be_visible(timeout=20_000)
+    # The new page's view starts from a snapshot of everything so far, then goes on live.
+    expect(view.locator(".sse-widget-text")).to_contain_text(before, timeout=10_000)
+    samples = view.evaluate(SAMPLE_JS, [".sse-widget-text", 30_000])
+    assert len({s for s in samples if s}) >= 5, "the reloaded view did not stream live"
+    answer = printed(notebook, "print(json.dumps(w.wait(20)))")
+    expect(view.locator(".sse-widget-text")).to_have_text(answer, use_inner_text=False)
+    notebook.screenshot("reloaded", view)
+
+
 def test_a_busy_cell_does_not_freeze_the_stream(notebook: Notebook) -> None:
     _cell, view = show_widget(
         notebook,
