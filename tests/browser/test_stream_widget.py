@@ -59,6 +59,17 @@ def show_widget(notebook: Notebook, code: str) -> tuple[int, Locator]:
     return cell, widget(notebook, cell)
 
 
+def text_streaming(notebook: Notebook, *, count: int, rate: int) -> tuple[int, Locator]:
+    """Show ``w``, a text view of ``count`` tokens of ``/stream`` at ``rate`` a second;
+    return its cell and view once the first text shows."""
+    cell, view = show_widget(
+        notebook,
+        f'w = StreamWidget(mock.url_for("/stream", count={count}, rate={rate}), render="text")\nw',
+    )
+    expect(view.locator(".sse-widget-text")).not_to_be_empty(timeout=20_000)
+    return cell, view
+
+
 def printed(notebook: Notebook, code: str, *, timeout: float = 30.0) -> Any:
     """Run ``code`` (which prints one JSON value) and return the value."""
     output = notebook.run(code, timeout=timeout)
@@ -242,11 +253,7 @@ def test_html_and_script_in_the_stream_never_execute(notebook: Notebook) -> None
 
 
 def test_a_late_second_view_catches_up_and_continues_live(notebook: Notebook) -> None:
-    _first_cell, first = show_widget(
-        notebook,
-        'w = StreamWidget(mock.url_for("/stream", count=400, rate=80), render="text")\nw',
-    )
-    expect(first.locator(".sse-widget-text")).not_to_be_empty(timeout=20_000)
+    _first_cell, first = text_streaming(notebook, count=400, rate=80)
     time.sleep(1.5)
     second_cell = notebook.submit("w")
     second = widget(notebook, second_cell)
@@ -264,11 +271,7 @@ def test_a_late_second_view_catches_up_and_continues_live(notebook: Notebook) ->
 
 
 def test_a_reloaded_page_shows_the_text_so_far_and_continues_live(notebook: Notebook) -> None:
-    cell, view = show_widget(
-        notebook,
-        'w = StreamWidget(mock.url_for("/stream", count=900, rate=60), render="text")\nw',
-    )
-    expect(view.locator(".sse-widget-text")).not_to_be_empty(timeout=20_000)
+    cell, view = text_streaming(notebook, count=900, rate=60)
     time.sleep(1.5)
     # Saved, so that the reloaded page has the cell and its widget output to show.
     notebook.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
@@ -292,11 +295,7 @@ def test_a_reloaded_page_shows_the_text_so_far_and_continues_live(notebook: Note
 
 
 def test_a_busy_cell_does_not_freeze_the_stream(notebook: Notebook) -> None:
-    _cell, view = show_widget(
-        notebook,
-        'w = StreamWidget(mock.url_for("/stream", count=300, rate=50), render="text")\nw',
-    )
-    expect(view.locator(".sse-widget-text")).not_to_be_empty(timeout=20_000)
+    _cell, view = text_streaming(notebook, count=300, rate=50)
     busy = notebook.submit("time.sleep(4)")
     expect(notebook.prompt(busy)).to_have_text("[*]:")
     lengths = []
