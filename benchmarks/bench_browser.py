@@ -543,20 +543,17 @@ JS_TEXT_READ = """([cell, selector, planned]) => {
 }"""
 
 
-def wait_status(page: Page, view: Locator, status: str, timeout_s: float) -> None:
-    """Wait until a widget's ``data-status`` is ``status``, polling inside the page.
-
-    Not Playwright's ``expect()``: on every poll that fails, it takes an aria snapshot
-    of the whole page for its error message, which took 0.1 to 1.4 s of the page's main
-    thread per poll once the page held the 1 MB answer (seen in a Chrome trace), and
-    would be measured as the widget's long tasks.
-    """
-    handle = view.element_handle(timeout=10_000)
-    page.wait_for_function(
+def wait_status(notebook: Notebook, view: Locator, status: str, timeout_s: float) -> None:
+    """Wait until a widget's ``data-status`` is ``status``, polling inside the page (as
+    the harness's own waits do: Playwright's ``expect()`` takes an aria snapshot of the
+    whole page on every poll that fails, which took 0.1 to 1.4 s of the page's main
+    thread per poll once the page held the 1 MB answer, and would be measured as the
+    widget's long tasks)."""
+    notebook.wait_in_page(
         "([el, status]) => el.dataset.status === status",
-        arg=[handle, status],
-        timeout=timeout_s * 1000,
-        polling=100,
+        [view.element_handle(timeout=10_000), status],
+        timeout=timeout_s,
+        what=f"the widget to be {status}",
     )
 
 
@@ -627,7 +624,7 @@ class Bench:
         """Run ``code`` (which displays a widget); wait until its view is streaming."""
         index = notebook.submit(code)
         view = notebook.wait(index, timeout=30).locator(".sse-widget").first
-        wait_status(notebook.page, view, "streaming", timeout_s=30)
+        wait_status(notebook, view, "streaming", timeout_s=30)
         return index, view
 
     # -- 1. latency -------------------------------------------------------------------
@@ -641,7 +638,7 @@ class Bench:
         view.locator(".sse-widget-text").evaluate(JS_LATENCY_PROBE, timeout=10_000)
         notebook.page.evaluate(JS_DELTA_ARRIVALS, notebook.path)
         self.server.go(run)
-        wait_status(notebook.page, view, "done", timeout_s=seconds * 3 + 30)
+        wait_status(notebook, view, "done", timeout_s=seconds * 3 + 30)
         time.sleep(0.5)  # the last frame
         in_page = notebook.page.evaluate("() => [window.__benchLatency, window.__benchArrivals]")
         sends = json.loads(notebook.run("print(json.dumps(_sends))").inner_text())
@@ -704,7 +701,7 @@ class Bench:
         page.evaluate(JS_MARKDOWN_PROBE, area)
         supported = page.evaluate(JS_PAGE_PROBES)
         self.server.go(run)
-        wait_status(page, view, "done", timeout_s=120)
+        wait_status(notebook, view, "done", timeout_s=120)
         settled = True
         try:
             page.wait_for_function(JS_MARKDOWN_SETTLED, timeout=cfg.settle_s * 1000, polling=200)
