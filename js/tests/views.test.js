@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 
 import { createRenderer } from "../markdown.js";
 import {
-  EventsView, Feed, FRAME_BUDGET_MS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS, TextView,
+  EventsView, Feed, FRAME_BUDGET_MS, LONG_LINE_CHARS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS, TextView,
   innermostLast, splitPoint,
 } from "../views.js";
 import { makeWindow } from "./dom.js";
@@ -47,6 +47,31 @@ describe("TextView", () => {
     }
     view.reset();
     assert.equal(view.el.textContent, "");
+  });
+
+  it("cuts a line that never ends after a space, so the growing tail stays short", () => {
+    const view = new TextView(document);
+    const words = Array.from({ length: 5000 }, (_, i) => ` t${i}`).join("");
+    for (let at = 0; at < words.length; at += 180) view.write(words.slice(at, at + 180));
+    assert.equal(view.el.textContent, words);
+    const blocks = [...view.el.querySelectorAll(".sse-widget-block")].map((b) => b.textContent ?? "");
+    assert.ok(blocks.length >= Math.floor(words.length / (LONG_LINE_CHARS + 180)), `${blocks.length}`);
+    for (const block of blocks) {
+      assert.ok(block.endsWith(" "), JSON.stringify(block.slice(-10)));
+      assert.ok(block.length <= LONG_LINE_CHARS + 180, `${block.length}`);
+    }
+    const tail = view.el.querySelector(".sse-widget-tail")?.textContent ?? "";
+    assert.ok(tail.length <= LONG_LINE_CHARS + 180, `${tail.length}`);
+  });
+
+  it("cuts a line without spaces anywhere but inside a surrogate pair", () => {
+    const view = new TextView(document);
+    const text = "x".repeat(LONG_LINE_CHARS) + "😀".repeat(10);
+    view.write(text.slice(0, LONG_LINE_CHARS + 1)); // ends inside the first pair
+    view.write(text.slice(LONG_LINE_CHARS + 1));
+    const block = view.el.querySelector(".sse-widget-block")?.textContent ?? "";
+    assert.equal(block, "x".repeat(LONG_LINE_CHARS));
+    assert.equal(view.el.textContent, text);
   });
 });
 
