@@ -43,9 +43,11 @@ export const LONG_LINE_CHARS = 4096;
 /** The most text handed to a view in one write: the unit of a frame's work. */
 export const SLICE_CHARS = 1024;
 /**
- * Milliseconds of writing per animation frame. A frame writes slices until this much
- * time has gone, then leaves the rest to the next frame, so neither a burst of deltas nor
- * a snapshot of a long answer makes a long task, however fast the machine renders.
+ * Milliseconds of work per animation frame. A frame writes slices until its share of
+ * this is gone, then leaves the rest to the next frame, so neither a burst of deltas nor
+ * a snapshot of a long answer makes a long task, however fast the machine renders. The
+ * share is what the last frame left over after the layout its writes caused (auto-scroll
+ * forces it at the frame's end): a frame whose layout took long writes less in the next.
  */
 export const FRAME_BUDGET_MS = 8;
 
@@ -322,6 +324,8 @@ export class Feed {
   #rows = [];
   #reset = false;
   #scheduled = false;
+  /** Milliseconds of writing the next frame may spend (see `FRAME_BUDGET_MS`). */
+  #writeBudget = FRAME_BUDGET_MS;
 
   /**
    * @param {View} view
@@ -372,17 +376,26 @@ export class Feed {
     }
     const started = this.#clock();
     // At least one slice a frame, so a slow machine still makes progress.
+    let wrote = false;
     do {
       const piece = this.#nextSlice();
       if (piece === null) break;
       view.write(piece);
-    } while (this.#clock() - started < FRAME_BUDGET_MS);
+      wrote = true;
+    } while (this.#clock() - started < this.#writeBudget);
+    const writing = this.#clock() - started;
     if (this.#rows.length) {
       view.addRows(this.#rows);
       this.#rows = [];
     }
     view.commit(this.#live() || this.#pending.length > 0);
     this.#afterFrame();
+    if (wrote) {
+      // What the frame cost besides writing (committing, the layout it forced) comes out
+      // of the next frame's writing time.
+      const rest = this.#clock() - started - writing;
+      this.#writeBudget = Math.max(0, FRAME_BUDGET_MS - rest);
+    }
     if (this.#pending.length > 0) this.request();
   }
 

@@ -80,8 +80,11 @@ _ACTIVE = ("connecting", "streaming", "reconnecting")
 STATS_INTERVAL = 0.25
 #: Characters of an event's data shown in a row of the events view.
 ROW_DATA_CHARS = 2000
-#: A markdown answer longer than this is saved once, as text/markdown, not also as text/plain.
-FINAL_PLAIN_CHARS = 65536
+#: A markdown answer longer than this is saved once, as its source in text/plain, not as
+#: text/markdown: JupyterLab reads every text/markdown output for the notebook's table of
+#: contents and lists its headings there, which for a 1 MB answer blocked the page for
+#: 0.1 s and then 0.4-0.5 s (640 entries) just as the stream ended.
+FINAL_MARKDOWN_CHARS = 65536
 
 
 def _front_end(name: str, fallback: str) -> str | Path:
@@ -319,14 +322,8 @@ class StreamWidget(anywidget.AnyWidget):
             # without widget state.
             text = self.text
             data["text/plain"] = text or repr(self)
-            if self.render == "markdown" and text:
+            if self.render == "markdown" and text and len(text) <= FINAL_MARKDOWN_CHARS:
                 data["text/markdown"] = text
-                if len(text) > FINAL_PLAIN_CHARS:
-                    # The front end stores every copy of a long answer in one go (a task of
-                    # a second for a megabyte); one copy is enough to save it.
-                    data["text/plain"] = (
-                        f"{self!r}: {len(text):,} characters, saved as text/markdown"
-                    )
         return data, metadata
 
     def _update_displays(self) -> None:

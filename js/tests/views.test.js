@@ -15,12 +15,13 @@ const { document } = window;
 /**
  * A Feed driven by hand: `step()` runs one frame; `clock` is the time it reads.
  * @param {import("../views.js").View} view
- * @param {{ live?: () => boolean, clock?: () => number }} [options]
+ * @param {{ live?: () => boolean, clock?: () => number, afterFrame?: () => void }} [options]
  */
-function manualFeed(view, { live = () => true, clock = () => 0 } = {}) {
+function manualFeed(view, { live = () => true, clock = () => 0, afterFrame = () => {} } = {}) {
   /** @type {(() => void)[]} */
   const queue = [];
-  const feed = new Feed(view, { schedule: (callback) => queue.push(callback), live, clock });
+  const schedule = (/** @type {() => void} */ callback) => queue.push(callback);
+  const feed = new Feed(view, { schedule, live, clock, afterFrame });
   return {
     feed,
     frames: () => queue.length,
@@ -179,7 +180,7 @@ describe("Feed", () => {
       commit(live);
     };
     frames.push([]);
-    return { view, frames, clock: () => now };
+    return { view, frames, clock: () => now, advance: (/** @type {number} */ ms) => (now += ms) };
   }
 
   it("spreads a long catch-up over frames of bounded time, in bounded slices", () => {
@@ -206,6 +207,22 @@ describe("Feed", () => {
     while (queued() > 0) step();
     frames.pop();
     assert.deepEqual(frames, [[SLICE_CHARS], [SLICE_CHARS], [SLICE_CHARS]]);
+    assert.equal(view.el.textContent, text);
+  });
+
+  it("takes the layout a frame forced out of the next frame's writing", () => {
+    const { view, frames, clock, advance } = timedView(1);
+    // The forced layout costs 2 ms per slice the frame wrote (as laying out new text does).
+    const afterFrame = () => advance(2 * frames[frames.length - 2].length);
+    const { feed, step, frames: queued } = manualFeed(view, { clock, afterFrame });
+    const text = "abc\n".repeat(8 * SLICE_CHARS);
+    feed.change({ type: "append", text, rows: [] });
+    for (let i = 0; i < 5; i += 1) step();
+    const written = frames.slice(0, 5).map((writes) => writes.length);
+    // 8 slices (8 ms), then 16 ms of layout leaves nothing but the one slice a frame
+    // always writes; 2 ms of layout leave 6 ms: six slices, then 12 ms of layout...
+    assert.deepEqual(written, [FRAME_BUDGET_MS, 1, FRAME_BUDGET_MS - 2, 1, FRAME_BUDGET_MS - 2]);
+    while (queued() > 0) step();
     assert.equal(view.el.textContent, text);
   });
 
