@@ -8,8 +8,10 @@
 export const SLACK_PX = 24;
 
 /**
- * @param {{ scrollHeight: number, scrollTop: number, clientHeight: number }} box
+ * @typedef {{ scrollHeight: number, scrollTop: number, clientHeight: number }} ScrollBox
  */
+
+/** @param {ScrollBox} box */
 export function atBottom(box) {
   return box.scrollHeight - box.scrollTop - box.clientHeight <= SLACK_PX;
 }
@@ -17,6 +19,10 @@ export function atBottom(box) {
 export class Follower {
   #box;
   #onChange;
+  /** The reader's offset, as of the last scroll while the box was in the page. */
+  #top = 0;
+  /** Between `hold()` and `restore()`: scroll events are the page's, not the reader's. */
+  #held = false;
   following = true;
 
   /**
@@ -36,11 +42,28 @@ export class Follower {
   }
 
   onScroll() {
+    // A box taken out of the page loses its offset (it reads 0): that is not the reader.
+    if (this.#held || !this.#box.isConnected) return;
+    this.#top = this.#box.scrollTop;
     const following = atBottom(this.#box);
     if (following !== this.following) {
       this.following = following;
       this.#onChange(following);
     }
+  }
+
+  /**
+   * The box was taken out of the page (JupyterLab re-renders an output that way) and
+   * will be put back, without its offset: until `restore()`, scrolls are not the reader's.
+   */
+  hold() {
+    this.#held = true;
+  }
+
+  /** The box is back in the page: back to where the reader was. */
+  restore() {
+    this.#held = false;
+    this.#box.scrollTop = this.following ? this.#box.scrollHeight : this.#top;
   }
 
   /** Go to the newest content and follow it again. */

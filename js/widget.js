@@ -132,12 +132,34 @@ const drawn = new Map();
 function rehome(key, el) {
   for (const view of drawn.get(key) ?? []) {
     if (view.root.isConnected) continue;
+    view.follower.hold();
     el.append(view.root);
     view.owners += 1;
-    view.follower.update();
+    // Out of the page, the body lost its scroll offset; `el` joins the page later.
+    whenConnected(view.root, () => view.follower.restore());
     return view;
   }
   return null;
+}
+
+/** Animation frames to wait for a taken-over view's element to join the page. */
+const CONNECT_FRAMES = 120;
+
+/**
+ * Run `callback` in the first animation frame in which `node` is in the page, or after
+ * `CONNECT_FRAMES` frames if it is not by then.
+ * @param {Node} node
+ * @param {() => void} callback
+ */
+function whenConnected(node, callback) {
+  const window = node.ownerDocument?.defaultView;
+  if (!window) return;
+  let left = CONNECT_FRAMES;
+  const check = () => {
+    if (node.isConnected || --left <= 0) callback();
+    else window.requestAnimationFrame(check);
+  };
+  window.requestAnimationFrame(check);
 }
 
 /** @param {{ model: AnyModel, el: HTMLElement }} props */

@@ -371,6 +371,56 @@ def test_auto_scroll_pauses_while_reading_and_resumes_at_the_bottom(notebook: No
     notebook.run("w.stop()")
 
 
+def settled_scroll_top(body: Locator) -> int:
+    """The body's scroll offset once it stops moving (a wheel scrolls smoothly)."""
+    top = body.evaluate("el => el.scrollTop")
+    for _ in range(20):
+        time.sleep(0.1)
+        now = body.evaluate("el => el.scrollTop")
+        if now == top:
+            break
+        top = now
+    return int(top)
+
+
+@pytest.mark.parametrize("reading", [False, True], ids=["following", "reading"])
+def test_the_view_keeps_its_place_when_the_finished_output_is_re_rendered(
+    notebook: Notebook, reading: bool
+) -> None:
+    # At the end the kernel updates the widget's output, so the saved notebook holds the
+    # answer; JupyterLab re-renders it, taking the drawn view out of the page and back,
+    # which loses its scroll offset.
+    _cell, view = show_widget(
+        notebook,
+        'w = StreamWidget(mock.url_for("/v1/chat/completions", count=1500, rate=500), '
+        'json={"stream": True}, format="openai")\nw',
+    )
+    body = view.locator(".sse-widget-body")
+    handle = body.element_handle()
+    notebook.page.wait_for_function(
+        "el => el.scrollHeight > el.clientHeight + 300", arg=handle, timeout=20_000
+    )
+    if reading:
+        body.hover()
+        notebook.page.mouse.wheel(0, -200)
+        expect(view.locator(".sse-widget-jump")).to_be_visible()
+    top = settled_scroll_top(body)
+    parent = body.evaluate_handle("el => el.closest('.sse-widget').parentElement")
+    wait_status(view, "done")
+    notebook.page.wait_for_function(
+        "([el, before]) => el.isConnected && el.closest('.sse-widget').parentElement !== before",
+        arg=[handle, parent],
+        timeout=10_000,
+    )
+    time.sleep(0.3)  # a few frames
+    gap = body.evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight")
+    if reading:
+        assert body.evaluate("el => el.scrollTop") == top, "the reader lost their place"
+        assert gap > 100
+    else:
+        assert gap < 30, f"the view jumped away from the end ({gap} px above it)"
+
+
 def _luminance(rgb: str) -> float:
     channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
