@@ -153,7 +153,10 @@ const CONNECT_FRAMES = 120;
  */
 function whenConnected(node, callback) {
   const window = node.ownerDocument?.defaultView;
-  if (!window) return;
+  if (!window) {
+    callback(); // no frames to wait for
+    return;
+  }
   let left = CONNECT_FRAMES;
   const check = () => {
     if (node.isConnected || --left <= 0) callback();

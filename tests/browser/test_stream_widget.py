@@ -343,6 +343,18 @@ def test_the_events_view_lists_each_event(notebook: Notebook) -> None:
     notebook.screenshot("events", view)
 
 
+def settled_scroll_top(body: Locator) -> int:
+    """The body's scroll offset once it stops moving (a wheel scrolls smoothly)."""
+    top = body.evaluate("el => el.scrollTop")
+    for _ in range(20):
+        time.sleep(0.1)
+        now = body.evaluate("el => el.scrollTop")
+        if now == top:
+            break
+        top = now
+    return int(top)
+
+
 def test_auto_scroll_pauses_while_reading_and_resumes_at_the_bottom(notebook: Notebook) -> None:
     _cell, view = show_widget(
         notebook,
@@ -359,7 +371,7 @@ def test_auto_scroll_pauses_while_reading_and_resumes_at_the_bottom(notebook: No
     notebook.page.mouse.wheel(0, -300)  # the reader scrolls up
     jump = view.locator(".sse-widget-jump")
     expect(jump).to_be_visible()
-    top = body.evaluate("el => el.scrollTop")
+    top = settled_scroll_top(body)
     time.sleep(0.6)  # about 30 more events arrive
     assert body.evaluate("el => el.scrollTop") == top, "the view moved while being read"
     assert body.evaluate(gap) > 100
@@ -369,18 +381,6 @@ def test_auto_scroll_pauses_while_reading_and_resumes_at_the_bottom(notebook: No
     time.sleep(0.4)
     assert body.evaluate(gap) < 30
     notebook.run("w.stop()")
-
-
-def settled_scroll_top(body: Locator) -> int:
-    """The body's scroll offset once it stops moving (a wheel scrolls smoothly)."""
-    top = body.evaluate("el => el.scrollTop")
-    for _ in range(20):
-        time.sleep(0.1)
-        now = body.evaluate("el => el.scrollTop")
-        if now == top:
-            break
-        top = now
-    return int(top)
 
 
 @pytest.mark.parametrize("reading", [False, True], ids=["following", "reading"])
