@@ -21,11 +21,12 @@ from typing import Any
 import httpx
 from httpx_sse import aconnect_sse, connect_sse
 
-from ._exceptions import BODY_EXCERPT_BYTES, ResponseError
+from ._exceptions import BODY_EXCERPT_BYTES, EventTooLargeError, ResponseError
 from ._models import Event
 from ._reconnect import ReconnectSpec
 from ._session import (
     DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_TIMEOUT,
     ErrorHook,
     OpenHook,
@@ -52,6 +53,7 @@ def aiter_events(
     on_open: OpenHook | None = None,
     on_reconnect: ReconnectHook | None = None,
     on_error: ErrorHook | None = None,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
 ) -> AsyncIterator[Event]:
     """Stream the events of ``url`` as they arrive, reconnecting by policy.
 
@@ -66,6 +68,8 @@ def aiter_events(
       ``on_reconnect(attempt)`` before each reconnection wait; ``on_error(error)`` on each
       failure: return seconds to retry after (even where the policy would stop), ``None``
       to let the policy decide, or raise to end the stream with your exception.
+    - ``max_event_bytes``: the largest line or event (its data) accepted; a larger one
+      raises ``EventTooLargeError`` as soon as the limit is passed. ``None``: no limit.
 
     Raises a ``StreamError`` subclass on failure, after yielding every event received
     before it. Arguments are checked at the call, before any request.
@@ -88,6 +92,7 @@ def aiter_events(
         on_open=on_open,
         on_reconnect=on_reconnect,
         on_error=on_error,
+        max_event_bytes=max_event_bytes,
     )
     return _aiter_session(session, client)
 
@@ -107,6 +112,7 @@ def iter_events(
     on_open: OpenHook | None = None,
     on_reconnect: ReconnectHook | None = None,
     on_error: ErrorHook | None = None,
+    max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
 ) -> Iterator[Event]:
     """The blocking twin of ``aiter_events``; ``client`` is an ``httpx.Client``.
 
@@ -128,6 +134,7 @@ def iter_events(
         on_open=on_open,
         on_reconnect=on_reconnect,
         on_error=on_error,
+        max_event_bytes=max_event_bytes,
     )
     return _iter_session(session, client)
 
@@ -159,10 +166,12 @@ async def _aiter_session(
                             session.received(len(events))
                             for event in events:
                                 yield event
+                        if decoder.exceeded:
+                            raise session.too_large(decoder)
                         if pace is not None:
                             await pace(len(chunk))
                 delay = session.after_end()
-            except (httpx.HTTPError, ResponseError) as exc:
+            except (httpx.HTTPError, ResponseError, EventTooLargeError) as exc:
                 delay = session.after_failure(exc)
             if delay is None:
                 return
@@ -192,8 +201,10 @@ def _iter_session(session: StreamSession, client: httpx.Client | None) -> Iterat
                         if events:
                             session.received(len(events))
                             yield from events
+                        if decoder.exceeded:
+                            raise session.too_large(decoder)
                 delay = session.after_end()
-            except (httpx.HTTPError, ResponseError) as exc:
+            except (httpx.HTTPError, ResponseError, EventTooLargeError) as exc:
                 delay = session.after_failure(exc)
             if delay is None:
                 return

@@ -10,6 +10,7 @@ The tree::
     │   ├── ConnectError          connecting or sending the request failed or timed out
     │   ├── IdleTimeoutError      no byte (not even a comment) for ``idle_timeout`` seconds
     │   └── ConnectionLostError   the connection broke in the middle of the stream
+    ├── EventTooLargeError        a line or event was larger than ``max_event_bytes``
     ├── RetriesExhaustedError     reconnecting failed ``max_attempts`` times in a row
     └── ServerEventError          the stream itself reported an error (an ``error`` event)
 
@@ -33,6 +34,7 @@ __all__ = [
     "ConnectError",
     "ConnectionLostError",
     "ContentTypeError",
+    "EventTooLargeError",
     "HTTPStatusError",
     "IdleTimeoutError",
     "NetworkError",
@@ -146,6 +148,24 @@ class ConnectionLostError(NetworkError):
     """The connection broke while the body was streaming."""
 
 
+class EventTooLargeError(StreamError):
+    """A line, or an event's data, was larger than ``max_event_bytes`` (``limit``).
+
+    Raised as soon as the limit is passed, after the events completed before it; never
+    retried, since the same event would come again.
+    """
+
+    def __init__(self, *, limit: int, url: str = "", part: str = "event") -> None:
+        what = "a line" if part == "line" else "an event"
+        size = "longer" if part == "line" else "larger"
+        super().__init__(
+            f"{what} from {url or 'the stream'} is {size} than the {_bytes(limit)} limit "
+            f"(max_event_bytes={limit})",
+            url=url,
+        )
+        self.limit = limit
+
+
 class RetriesExhaustedError(StreamError):
     """Reconnecting failed ``attempts`` times in a row; ``last_error`` (also ``__cause__``)
     is the failure of the last attempt."""
@@ -169,6 +189,14 @@ class ServerEventError(StreamError):
         super().__init__(message)
         self.error_type = error_type
         self.event = event
+
+
+def _bytes(count: int) -> str:
+    """``count`` bytes for a reader: ``16 MiB``, ``1.5 KiB``, ``100 bytes``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:.4g} {unit}"
+    return f"{count} byte" if count == 1 else f"{count} bytes"
 
 
 def _excerpt(body: bytes) -> str:

@@ -36,6 +36,7 @@ from ._exceptions import (
     ConnectError,
     ConnectionLostError,
     ContentTypeError,
+    EventTooLargeError,
     HTTPStatusError,
     IdleTimeoutError,
     NetworkError,
@@ -49,6 +50,7 @@ from ._redact import redact_url
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_EVENT_BYTES",
     "DEFAULT_TIMEOUT",
     "ErrorHook",
     "OpenHook",
@@ -62,6 +64,9 @@ DEFAULT_TIMEOUT = 10.0
 #: Seconds without a single byte before a stream counts as dead. Generous on purpose:
 #: reasoning models can think for minutes before their first token.
 DEFAULT_IDLE_TIMEOUT = 300.0
+#: The largest line or event (its data) a stream may send: far above any real event,
+#: low enough that a server that never ends a line cannot exhaust memory.
+DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 OpenHook = Callable[[httpx.Response], object]
 ReconnectHook = Callable[[ReconnectAttempt], object]
@@ -102,6 +107,7 @@ class StreamSession:
         on_open: OpenHook | None,
         on_reconnect: ReconnectHook | None,
         on_error: ErrorHook | None = None,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         self.url = _checked_url(url)
         if json is not None and content is not None:
@@ -113,6 +119,7 @@ class StreamSession:
                 raise ValueError(f"{name} must be a positive number of seconds or None")
         self.timeout = timeout
         self.idle_timeout = idle_timeout
+        self.max_event_bytes = _checked_limit(max_event_bytes)
         self.policy: Reconnect | None = resolve_policy(reconnect)
         self._headers = httpx.Headers(headers)
         self._params = params
@@ -181,7 +188,9 @@ class StreamSession:
             self._on_open(response)
         if self._decoder.retry is not None:
             self._retry_ms = self._decoder.retry
-        self._decoder = EventDecoder(self._decoder.last_event_id)
+        self._decoder = EventDecoder(
+            self._decoder.last_event_id, max_event_bytes=self.max_event_bytes
+        )
         self._events_on_connection = 0
         return self._decoder
 
@@ -191,6 +200,13 @@ class StreamSession:
         self._events_on_connection += count
         self.attempt = 0
 
+    def too_large(self, decoder: EventDecoder) -> EventTooLargeError:
+        """The error for a decoder that found a line or event over ``max_event_bytes``."""
+        assert self.max_event_bytes is not None
+        return EventTooLargeError(
+            limit=self.max_event_bytes, url=self.shown_url, part=decoder.exceeded
+        )
+
     # -- what to do next ------------------------------------------------------------
 
     def after_end(self) -> float | None:
@@ -199,7 +215,7 @@ class StreamSession:
             return None
         return self._next_attempt(error=None)
 
-    def after_failure(self, exc: httpx.HTTPError | ResponseError) -> float:
+    def after_failure(self, exc: httpx.HTTPError | StreamError) -> float:
         """A connection failed: seconds to wait before reconnecting; raises if we may not."""
         error, retryable = self._classify(exc)
         if self._on_error is not None:
@@ -211,9 +227,11 @@ class StreamSession:
             raise error
         return self._next_attempt(error=error)
 
-    def _classify(self, exc: httpx.HTTPError | ResponseError) -> tuple[StreamError, bool]:
+    def _classify(self, exc: httpx.HTTPError | StreamError) -> tuple[StreamError, bool]:
         if isinstance(exc, ResponseError):
             return exc, self._may_retry_status(exc)
+        if isinstance(exc, StreamError):
+            return exc, False  # too large: the same event would come again
         error = self._network_error(exc)
         if error is None:
             return ConnectError(f"could not send the request to {self.shown_url}: {exc}"), False
@@ -294,6 +312,18 @@ def _checked_url(url: str | httpx.URL) -> httpx.URL:
         shown = redact_url(str(url))
         raise ValueError(f"url must be an absolute http:// or https:// URL, not {shown!r}")
     return parsed
+
+
+def _checked_limit(max_event_bytes: int | None) -> int | None:
+    if max_event_bytes is None:
+        return None
+    if isinstance(max_event_bytes, bool) or not isinstance(max_event_bytes, int):
+        raise TypeError(
+            f"max_event_bytes must be a positive int or None, not {type(max_event_bytes).__name__}"
+        )
+    if max_event_bytes <= 0:
+        raise ValueError(f"max_event_bytes must be a positive int or None, not {max_event_bytes}")
+    return max_event_bytes
 
 
 def _retry_after(error: StreamError | None) -> float:
