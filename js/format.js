@@ -41,6 +41,17 @@ export function formatCount(n) {
 }
 
 /**
+ * The line over a bounded stream's text: how much earlier text the kernel no longer
+ * keeps (`max_chars`); empty when none was dropped.
+ * @param {number} dropped UTF-16 code units, which is what the kernel and JS count
+ */
+export function droppedNotice(dropped) {
+  if (!(dropped > 0)) return "";
+  const noun = dropped === 1 ? "character" : "characters";
+  return `${formatCount(dropped)} earlier ${noun} not kept (max_chars)`;
+}
+
+/**
  * The provider's own token counts (OpenAI's or Anthropic's names), as "12 in · 340 out".
  * @param {Record<string, unknown> | null | undefined} usage
  */

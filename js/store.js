@@ -3,19 +3,31 @@
  * The view's copy of the stream: text and event rows, kept in step with the kernel by
  * numbered deltas and, when a delta is missing, a snapshot (see sse_widget/_coalesce.py).
  *
- * No DOM here. The store tells its listener what changed ("reset" to new content, or
- * "append" of a piece) and asks the kernel for a snapshot through `requestSync` when it
- * sees a gap: a view that appeared late, a reloaded page, a dropped message.
+ * No DOM here. The store tells its listener what changed ("reset" to new content, "append"
+ * of a piece, "trim" of the oldest text) and asks the kernel for a snapshot through
+ * `requestSync` when it sees a gap: a view that appeared late, a reloaded page, a dropped
+ * message.
+ *
+ * The kernel keeps at most `max_chars` of a stream's text: past it, it drops the oldest.
+ * Messages carry `dropped`, the total UTF-16 code units (JS string length) dropped from
+ * the front of this generation's text so far; a delta means "append `text`, then drop
+ * from the front until `dropped` units are gone", which may reach into the text it just
+ * appended. Absent, it is unchanged (a delta) or 0 (a snapshot's first part).
  */
 
 /**
  * @typedef {{ t: number, event: string, id: string | null, data: string }} Row
  * @typedef {import("./format.js").Stats} Stats
- * @typedef {{ kind: "delta", gen: number, seq: number, text: string, rows?: Row[],
- *             stats?: Stats }} Delta
+ * @typedef {{ kind: "delta", gen: number, seq: number, text: string, dropped?: number,
+ *             rows?: Row[], stats?: Stats }} Delta
  * @typedef {{ kind: "snapshot", gen: number, seq: number, part: number, parts: number,
- *             text: string, rows?: Row[], stats?: Stats }} Snapshot
- * @typedef {{ type: "reset", text: string, rows: Row[] } | { type: "append", text: string, rows: Row[] }} Change
+ *             text: string, dropped?: number, rows?: Row[], stats?: Stats }} Snapshot
+ * @typedef {{ type: "reset", text: string, rows: Row[], dropped: number }} ResetChange
+ *   new content; `dropped`: units of this generation's text not kept before it
+ * @typedef {{ type: "append", text: string, rows: Row[] }} AppendChange
+ * @typedef {{ type: "trim", units: number, dropped: number }} TrimChange
+ *   the first `units` units of the text held are gone; `dropped`: the new total
+ * @typedef {ResetChange | AppendChange | TrimChange} Change
  */
 
 /** Milliseconds after which an unanswered snapshot request is sent again. */
@@ -26,8 +38,16 @@ export class StreamStore {
   gen = 0;
   /** The number of the last delta applied (0: none). */
   seq = 0;
-  /** @type {string[]} */
+  /**
+   * The text, in the pieces it came in: appending never copies what is held, and the
+   * oldest text goes a piece at a time. Pieces before `#head` are gone already.
+   * @type {string[]}
+   */
   #chunks = [];
+  #head = 0;
+  /** Units held, from `#head` on. */
+  #length = 0;
+  #dropped = 0;
   /** @type {Row[]} */
   #rows = [];
   #maxRows;
@@ -56,10 +76,18 @@ export class StreamStore {
     this.#now = now;
   }
 
-  /** All the text of this generation so far. */
+  /** The text of this generation that is kept (all of it, unless some was dropped). */
   get text() {
-    if (this.#chunks.length > 1) this.#chunks = [this.#chunks.join("")];
-    return this.#chunks[0] ?? "";
+    if (this.#head > 0 || this.#chunks.length !== 1) {
+      this.#chunks = [this.#chunks.slice(this.#head).join("")];
+      this.#head = 0;
+    }
+    return this.#chunks[0];
+  }
+
+  /** Units (UTF-16 code units) dropped from the front of this generation's text. */
+  get dropped() {
+    return this.#dropped;
   }
 
   /** The most recent event rows. */
@@ -117,6 +145,7 @@ export class StreamStore {
     }
     this.seq = delta.seq;
     this.#append(delta.text, delta.rows ?? []);
+    if (typeof delta.dropped === "number" && delta.dropped > this.#dropped) this.#trim(delta.dropped);
   }
 
   /** @param {Snapshot} snap */
@@ -128,7 +157,7 @@ export class StreamStore {
       const wanted = snap.gen > this.gen || this.#syncAskedAt !== null || snap.seq > this.seq;
       if (!wanted) return;
       this.#incoming = { gen: snap.gen, seq: snap.seq, next: 1, parts: snap.parts };
-      this.#reset(snap.gen, snap.text, snap.rows ?? []);
+      this.#reset(snap.gen, snap.text, snap.rows ?? [], snap.dropped ?? 0);
       if (snap.stats) this.#onStats(snap.stats);
     } else {
       const current = this.#incoming;
@@ -154,13 +183,17 @@ export class StreamStore {
    * @param {number} gen
    * @param {string} text
    * @param {Row[]} rows
+   * @param {number} [dropped]
    */
-  #reset(gen, text, rows) {
+  #reset(gen, text, rows, dropped = 0) {
     this.gen = gen;
     this.seq = 0;
-    this.#chunks = text ? [text] : [];
+    this.#chunks = [text];
+    this.#head = 0;
+    this.#length = text.length;
+    this.#dropped = dropped;
     this.#rows = rows.slice(-this.#maxRows);
-    this.#listener({ type: "reset", text, rows: this.#rows.slice() });
+    this.#listener({ type: "reset", text, rows: this.#rows.slice(), dropped });
   }
 
   /**
@@ -168,12 +201,43 @@ export class StreamStore {
    * @param {Row[]} rows
    */
   #append(text, rows) {
-    if (text) this.#chunks.push(text);
+    if (text) {
+      this.#chunks.push(text);
+      this.#length += text.length;
+    }
     if (rows.length) {
       this.#rows.push(...rows);
       if (this.#rows.length > this.#maxRows) this.#rows.splice(0, this.#rows.length - this.#maxRows);
     }
     if (text || rows.length) this.#listener({ type: "append", text, rows });
+  }
+
+  /**
+   * Drop the oldest text until `dropped` units of this generation are gone.
+   * @param {number} dropped the kernel's new total
+   */
+  #trim(dropped) {
+    // The kernel never drops more than it holds; a store out of step with it (which a
+    // snapshot will mend) drops what it has rather than fail.
+    const units = Math.min(dropped - this.#dropped, this.#length);
+    this.#dropped = dropped;
+    let left = units;
+    while (left > 0) {
+      const first = this.#chunks[this.#head];
+      if (first.length > left) {
+        this.#chunks[this.#head] = first.slice(left);
+        break;
+      }
+      left -= first.length;
+      this.#head += 1;
+    }
+    this.#length -= units;
+    // Compact now and then, not on every drop: cost per piece dropped stays constant.
+    if (this.#head > 64 && this.#head * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#listener({ type: "trim", units, dropped });
   }
 
   /** @param {boolean} force ask even if a request is outstanding */

@@ -9,6 +9,9 @@
  */
 
 import { BlockSplitter } from "./blocks.js";
+import { Sections, element } from "./sections.js";
+
+export { SECTION_CHARS } from "./sections.js";
 
 /**
  * @typedef {import("./store.js").Row} Row
@@ -20,17 +23,12 @@ import { BlockSplitter } from "./blocks.js";
  * @property {HTMLElement} el
  * @property {() => void} reset            forget everything shown
  * @property {(text: string) => void} write  add text (any amount; the Feed bounds it)
+ * @property {(units: number) => boolean} drop remove the first `units` UTF-16 units
+ *   written (bounded text); false: the view cannot, reset it with the kept text instead
  * @property {(rows: Row[]) => void} addRows add event rows
  * @property {(live: boolean) => void} commit finish the frame's DOM work; `live`: more may come
  */
 
-/**
- * Characters of settled blocks gathered in one section. The browser skips the layout and
- * paint of sections out of sight (`content-visibility: auto`), but checks every such
- * element's visibility on every frame: a few large sections keep that check small, where
- * thousands of blocks made it grow with the answer.
- */
-export const SECTION_CHARS = 32768;
 /** Text view: characters in the tail block before finished lines move to a block of their own. */
 export const SEAL_CHARS = 2048;
 /**
@@ -50,66 +48,6 @@ export const SLICE_CHARS = 1024;
  * forces it at the frame's end): a frame whose layout took long writes less in the next.
  */
 export const FRAME_BUDGET_MS = 8;
-
-/**
- * @param {Document} document
- * @param {string} className
- * @param {string} [tag]
- */
-function element(document, className, tag = "div") {
-  const el = document.createElement(tag);
-  el.className = className;
-  return el;
-}
-
-/**
- * The settled blocks of a view, in sections of about `SECTION_CHARS`, before the view's
- * live tail.
- */
-class Sections {
-  #document;
-  #root;
-  #before;
-  /** @type {HTMLElement | null} */
-  #current = null;
-  #chars = 0;
-
-  /**
-   * @param {Document} document
-   * @param {HTMLElement} root the view's element
-   * @param {HTMLElement} before the tail: sections go before it
-   */
-  constructor(document, root, before) {
-    this.#document = document;
-    this.#root = root;
-    this.#before = before;
-  }
-
-  /** The last settled block, if any. */
-  get last() {
-    return /** @type {HTMLElement | null} */ (this.#current?.lastElementChild ?? null);
-  }
-
-  /**
-   * @param {HTMLElement} block
-   * @param {number} chars its size in source characters
-   */
-  add(block, chars) {
-    if (this.#current === null || this.#chars >= SECTION_CHARS) {
-      this.#current = element(this.#document, "sse-widget-section");
-      this.#root.insertBefore(this.#current, this.#before);
-      this.#chars = 0;
-    }
-    this.#current.append(block);
-    this.#chars += chars;
-  }
-
-  clear() {
-    this.#root.replaceChildren(this.#before);
-    this.#current = null;
-    this.#chars = 0;
-  }
-}
 
 /** Plain text, wrapped, in blocks that end at line ends. */
 export class TextView {
@@ -140,6 +78,22 @@ export class TextView {
   write(text) {
     this.#tailText.appendData(text);
     if (this.#tailText.length > SEAL_CHARS) this.#seal();
+  }
+
+  /** @param {number} units */
+  drop(units) {
+    const left = this.#sections.dropWhole(units);
+    if (left === 0) return true;
+    const first = this.#sections.first;
+    if (first !== null) {
+      // A text block is one text node, cut anywhere: the view shows exactly the kept text.
+      const text = /** @type {Text} */ (first.el.firstChild);
+      text.deleteData(0, left);
+      this.#sections.shrinkFirst(left);
+    } else {
+      this.#tailText.deleteData(0, Math.min(left, this.#tailText.length));
+    }
+    return true;
   }
 
   /** @param {Row[]} _rows */
@@ -176,6 +130,11 @@ export class MarkdownView {
   #splitter = new BlockSplitter();
   #dirty = true;
   #wasLive = false;
+  /**
+   * Units of text removed beyond what `drop` was asked for (a block cut by the drop goes
+   * whole): the next drops take them first.
+   */
+  #overdrawn = 0;
 
   /**
    * @param {Document} document
@@ -197,11 +156,13 @@ export class MarkdownView {
     this.#tail.replaceChildren();
     this.#sections.clear();
     this.#dirty = true;
+    this.#overdrawn = 0;
   }
 
   /** @param {string} text */
   write(text) {
-    const blocks = this.#splitter.push(text);
+    const splitter = this.#splitter;
+    const blocks = splitter.push(text);
     const rendered = this.#renderer.renderBlocks(
       blocks.map((block) => block.source),
       this.#options(),
@@ -209,13 +170,42 @@ export class MarkdownView {
     blocks.forEach((block, index) => {
       const el = rendered[index];
       el.className = "sse-widget-block";
-      if (block.continues) {
+      const before = this.#sections.last; // none when the pieces before were dropped
+      if (block.continues && before !== null) {
         el.classList.add("sse-widget-continues");
-        this.#sections.last?.classList.add("sse-widget-continued");
+        before.classList.add("sse-widget-continued");
       }
-      this.#sections.add(el, block.source.length);
+      const next = blocks[index + 1];
+      const continuedBy = next ? (next.continues ? next.source : null)
+        : (splitter.tailContinues ? splitter.tail : null);
+      this.#sections.add(el, streamChars(block.source, block.continues, continuedBy));
     });
     this.#dirty = true;
+  }
+
+  /**
+   * Whole blocks only: half a markdown block renders as something else (a list item as a
+   * paragraph, code as prose), so the block the cut falls in goes too. The live tail is
+   * not cut (the splitter holds it); a cut that reaches it returns false.
+   * @param {number} units
+   */
+  drop(units) {
+    if (units <= this.#overdrawn) {
+      this.#overdrawn -= units;
+      return true;
+    }
+    const left = this.#sections.dropWhole(units - this.#overdrawn);
+    this.#overdrawn = 0;
+    if (left > 0) {
+      const first = this.#sections.first;
+      if (first === null) return false;
+      this.#overdrawn = first.chars - left;
+      this.#sections.shift();
+    }
+    // The piece of a long code block that now comes first has no piece above it to join.
+    this.#sections.first?.el.classList.remove("sse-widget-continues");
+    if (this.#sections.first === null) this.#tail.classList.remove("sse-widget-continues");
+    return true;
   }
 
   /** @param {Row[]} _rows */
@@ -227,11 +217,29 @@ export class MarkdownView {
     this.#dirty = false;
     this.#wasLive = live;
     this.#tail.replaceChildren(this.#renderer.render(this.#splitter.tail, this.#options()));
-    const continues = this.#splitter.tailContinues;
+    const continues = this.#splitter.tailContinues && this.#sections.last !== null;
     this.#tail.classList.toggle("sse-widget-continues", continues);
     if (continues) this.#sections.last?.classList.add("sse-widget-continued");
     if (live) innermostLast(this.#tail).append(this.#caret);
   }
+}
+
+const FENCE_MARKER = /^(?:`{3,}|~{3,})/;
+
+/**
+ * The stream characters a settled markdown block holds: its source without what
+ * `BlockSplitter` adds so that a piece of a long code block renders on its own (the
+ * fence's opening line before a piece that continues one, its closing marker after a
+ * piece that another continues).
+ * @param {string} source
+ * @param {boolean} continues whether the block continues the one before it
+ * @param {string | null} continuedBy the source of what continues it (block or tail), if any
+ */
+export function streamChars(source, continues, continuedBy) {
+  let chars = source.length;
+  if (continues) chars -= source.indexOf("\n") + 1;
+  if (continuedBy !== null) chars -= (FENCE_MARKER.exec(continuedBy)?.[0].length ?? 0) + 1;
+  return chars;
 }
 
 /**
@@ -288,6 +296,14 @@ export class EventsView {
   /** @param {string} _text */
   write(_text) {}
 
+  /**
+   * Rows are bounded on their own (`max_event_rows`); dropped text is not shown here.
+   * @param {number} _units
+   */
+  drop(_units) {
+    return true;
+  }
+
   /** @param {Row[]} rows */
   addRows(rows) {
     const fragment = this.#document.createDocumentFragment();
@@ -318,12 +334,17 @@ export class Feed {
   #afterFrame;
   #live;
   #clock;
-  /** @type {string[]} */
+  #source;
+  /** Text not yet handed to the view; it follows the text the view has. @type {string[]} */
   #pending = [];
   /** @type {Row[]} */
   #rows = [];
   #reset = false;
   #scheduled = false;
+  /** Units handed to the view since its last reset, less those dropped since. */
+  #written = 0;
+  /** Units the view is to drop from its front, at the start of the next frame. */
+  #drop = 0;
   /** Milliseconds of writing the next frame may spend (see `FRAME_BUDGET_MS`). */
   #writeBudget = FRAME_BUDGET_MS;
 
@@ -332,13 +353,16 @@ export class Feed {
    * @param {object} hooks
    * @param {(callback: () => void) => void} hooks.schedule e.g. requestAnimationFrame
    * @param {() => boolean} hooks.live whether more text may come (the caret shows)
+   * @param {() => string} hooks.source all the text kept (the store's), to draw the view
+   *   again from when it cannot drop what was asked
    * @param {() => void} [hooks.afterFrame] runs after each frame's DOM work (auto-scroll)
    * @param {() => number} [hooks.clock] milliseconds, e.g. `performance.now`
    */
-  constructor(view, { schedule, live, afterFrame = () => {}, clock = () => performance.now() }) {
+  constructor(view, { schedule, live, source, afterFrame = () => {}, clock = () => performance.now() }) {
     this.#view = view;
     this.#schedule = schedule;
     this.#live = live;
+    this.#source = source;
     this.#afterFrame = afterFrame;
     this.#clock = clock;
   }
@@ -350,14 +374,45 @@ export class Feed {
 
   /** @param {Change} change */
   change(change) {
-    if (change.type === "reset") {
-      this.#reset = true;
-      this.#pending = [];
-      this.#rows = [];
+    if (change.type === "trim") {
+      this.#trim(change.units);
+    } else {
+      if (change.type === "reset") {
+        this.#reset = true;
+        this.#pending = [];
+        this.#rows = [];
+        this.#written = 0;
+        this.#drop = 0;
+      }
+      if (change.text) this.#pending.push(change.text);
+      if (change.rows.length) this.#rows.push(...change.rows);
     }
-    if (change.text) this.#pending.push(change.text);
-    if (change.rows.length) this.#rows.push(...change.rows);
     this.request();
+  }
+
+  /**
+   * The first `units` of all the text given go: first from what the view has (it comes
+   * before what is pending), then from what is pending.
+   * @param {number} units
+   */
+  #trim(units) {
+    // The view's part waits for the frame rather than being removed now: all DOM work
+    // stays in frames, a burst of trims costs one removal, and it is in order: the view
+    // holds `#written` units between frames, and the frame removes them before writing
+    // any pending text.
+    const fromView = Math.min(units, this.#written);
+    this.#written -= fromView;
+    this.#drop += fromView;
+    let left = units - fromView;
+    while (left > 0 && this.#pending.length > 0) {
+      const first = this.#pending[0];
+      if (first.length > left) {
+        this.#pending[0] = first.slice(left);
+        break;
+      }
+      left -= first.length;
+      this.#pending.shift();
+    }
   }
 
   /** Ask for a frame (e.g. to redraw after the status changed). */
@@ -374,6 +429,16 @@ export class Feed {
       view.reset();
       this.#reset = false;
     }
+    if (this.#drop > 0 && !view.drop(this.#drop)) {
+      // Rare: the cut reaches text the view has not settled yet (markdown's live tail).
+      // The kept text is drawn again, spread over frames like any text; it starts where
+      // the kernel cut, which need not be a block boundary (as after any snapshot).
+      view.reset();
+      const kept = this.#source();
+      this.#pending = kept ? [kept] : [];
+      this.#written = 0;
+    }
+    this.#drop = 0;
     const started = this.#clock();
     // At least one slice a frame, so a slow machine still makes progress.
     let wrote = false;
@@ -381,6 +446,7 @@ export class Feed {
       const piece = this.#nextSlice();
       if (piece === null) break;
       view.write(piece);
+      this.#written += piece.length;
       wrote = true;
     } while (this.#clock() - started < this.#writeBudget);
     const writing = this.#clock() - started;

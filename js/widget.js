@@ -9,6 +9,7 @@
 
 import {
   ACTIVE,
+  droppedNotice,
   errorMessage,
   errorTitle,
   formatBody,
@@ -227,8 +228,14 @@ function draw({ model, el }) {
   const body = h(document, "div", "sse-widget-body");
   body.setAttribute("aria-live", "polite");
   body.tabIndex = 0;
+  // Outside the view's element, so the view shows exactly the kept text; marked so that
+  // whatever reads the body's text can leave it out.
+  const notice = h(document, "div", "sse-widget-dropped");
+  notice.setAttribute("role", "note");
+  notice.dataset.sseWidgetNotice = "";
+  notice.hidden = true;
   const view = createView(document, model);
-  body.append(view.el);
+  body.append(notice, view.el);
 
   const jump = h(document, "button", "sse-widget-button sse-widget-jump", "↓ Latest");
   jump.type = "button";
@@ -241,10 +248,16 @@ function draw({ model, el }) {
     jump.hidden = following;
   });
   let disposed = false;
+  /** Units of the text not kept, as the notice shows it. */
+  let shownDropped = 0;
   const feed = new Feed(view, {
     schedule: (callback) => window.requestAnimationFrame(() => disposed || callback()),
     live,
-    afterFrame: () => follower.update(),
+    source: () => store.text,
+    afterFrame: () => {
+      showDropped();
+      follower.update(); // after the notice, which may have moved the content
+    },
   });
   const store = new StreamStore({
     maxRows: model.get("max_event_rows"),
@@ -252,6 +265,15 @@ function draw({ model, el }) {
     onChange: (change) => feed.change(change),
     onStats: showStats,
   });
+
+  // In the frame that removes the text, not before: the count and the text agree.
+  function showDropped() {
+    const dropped = store.dropped;
+    if (dropped === shownDropped) return;
+    shownDropped = dropped;
+    notice.hidden = dropped === 0;
+    notice.textContent = droppedNotice(dropped);
+  }
 
   function showStatus() {
     const status = model.get("status");
@@ -300,7 +322,7 @@ function draw({ model, el }) {
     ["change:error_info", showError],
     [
       "change:allow_remote_images",
-      () => feed.change({ type: "reset", text: store.text, rows: store.rows }),
+      () => feed.change({ type: "reset", text: store.text, rows: store.rows, dropped: store.dropped }),
     ],
   ];
   for (const [name, listener] of listeners) model.on(name, listener);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import {
-  BODY_EXCERPT, errorMessage, errorTitle, formatBody, formatSeconds, statsEntries, statusLabel,
+  BODY_EXCERPT, droppedNotice, errorMessage, errorTitle, formatBody, formatSeconds, statsEntries, statusLabel,
 } from "../format.js";
 
 describe("header text", () => {
@@ -56,5 +56,11 @@ describe("header text", () => {
     assert.equal(long.length, BODY_EXCERPT + 2);
     assert.ok(long.endsWith("\n…"));
     assert.equal(formatBody(undefined), "");
+  });
+
+  it("says how much earlier text is not kept, and nothing when none was dropped", () => {
+    assert.equal(droppedNotice(1234567), "1,234,567 earlier characters not kept (max_chars)");
+    assert.equal(droppedNotice(1), "1 earlier character not kept (max_chars)");
+    assert.equal(droppedNotice(0), "");
   });
 });

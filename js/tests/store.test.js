@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { StreamStore, SYNC_RETRY_MS } from "../store.js";
+import { FakeKernel } from "./kernel.js";
 
 /** @param {number} [maxRows] */
 function setup(maxRows = 500) {
@@ -36,6 +37,13 @@ const delta = (gen, seq, text, rows) => ({ kind: "delta", gen, seq, text, rows }
  */
 const snapshot = (gen, seq, part, parts, text) => ({ kind: "snapshot", gen, seq, part, parts, text });
 
+/**
+ * A change as a short list, to compare in order.
+ * @param {import("../store.js").Change} change
+ */
+const brief = (change) =>
+  change.type === "trim" ? [change.type, change.units, change.dropped] : [change.type, change.text];
+
 describe("StreamStore", () => {
   it("applies deltas in order and asks for nothing", () => {
     const { store, syncs, changes } = setup();
@@ -46,7 +54,7 @@ describe("StreamStore", () => {
     assert.equal(store.seq, 3);
     assert.deepEqual(syncs, []);
     assert.deepEqual(
-      changes.map((c) => [c.type, c.text]),
+      changes.map(brief),
       [["reset", ""], ["append", "Hel"], ["append", "lo, "], ["append", "world"]],
     );
   });
@@ -77,7 +85,7 @@ describe("StreamStore", () => {
     assert.equal(store.seq, 7);
     assert.equal(store.syncing, false);
     assert.deepEqual(
-      changes.slice(-3).map((c) => [c.type, c.text]),
+      changes.slice(-3).map(brief),
       [["reset", "one "], ["append", "two "], ["append", "three"]],
     );
   });
@@ -151,5 +159,100 @@ describe("StreamStore", () => {
     const { store, changes } = setup();
     for (const message of [null, 42, "delta", { kind: "other" }]) store.receive(message);
     assert.equal(changes.length, 0);
+  });
+});
+
+describe("StreamStore with bounded text (max_chars)", () => {
+  /**
+   * @param {number} seq
+   * @param {string} text
+   * @param {number} [dropped]
+   */
+  const bounded = (seq, text, dropped) => ({ kind: "delta", gen: 1, seq, text, dropped });
+
+  it("drops whole pieces and slices the first one it cuts, across piece boundaries", () => {
+    const { store, changes } = setup();
+    store.receive(bounded(1, "abc"));
+    store.receive(bounded(2, "defg"));
+    store.receive(bounded(3, "hij"));
+    store.receive(bounded(4, "klm", 5)); // "abc" and "de" go
+    assert.equal(store.text, "fghijklm");
+    assert.equal(store.dropped, 5);
+    store.receive(bounded(5, "n", 9)); // "fg" (the rest of a piece), "hi" (part of the next)
+    assert.equal(store.text, "jklmn");
+    assert.equal(store.dropped, 9);
+    assert.deepEqual(changes.slice(-4).map(brief), [
+      ["append", "klm"], ["trim", 5, 5], ["append", "n"], ["trim", 4, 9],
+    ]);
+  });
+
+  it("a drop may reach into the text the same delta appended", () => {
+    const { store, changes } = setup();
+    store.receive(bounded(1, "0123"));
+    store.receive(bounded(2, "456789", 7)); // a delta bigger than what is kept
+    assert.equal(store.text, "789");
+    assert.equal(store.dropped, 7);
+    assert.deepEqual(changes.slice(-2).map(brief), [["append", "456789"], ["trim", 7, 7]]);
+  });
+
+  it("a delta without dropped leaves the count as it was and drops nothing", () => {
+    const { store, changes } = setup();
+    store.receive(bounded(1, "abcdef", 2));
+    store.receive(bounded(2, "gh"));
+    assert.equal(store.text, "cdefgh");
+    assert.equal(store.dropped, 2);
+    store.receive(bounded(3, "i", 2)); // the same total: nothing more goes
+    assert.equal(store.text, "cdefghi");
+    assert.equal(changes.filter((c) => c.type === "trim").length, 1);
+  });
+
+  it("drops no more than it holds when out of step", () => {
+    const { store, changes } = setup();
+    store.receive(bounded(1, "abc", 10));
+    assert.equal(store.text, "");
+    assert.equal(store.dropped, 10);
+    assert.deepEqual(changes.at(-1), { type: "trim", units: 3, dropped: 10 });
+    store.receive(bounded(2, "xyz", 11));
+    assert.equal(store.text, "yz");
+  });
+
+  it("a snapshot holds the kept text and the count from its first part", () => {
+    const { store, changes } = setup();
+    store.catchUp(1);
+    store.receive({ ...snapshot(1, 9, 0, 2, "kept "), dropped: 1000 });
+    store.receive(snapshot(1, 9, 1, 2, "text"));
+    assert.equal(store.text, "kept text");
+    assert.equal(store.dropped, 1000);
+    assert.deepEqual(changes.at(-2), { type: "reset", text: "kept ", rows: [], dropped: 1000 });
+    store.receive(bounded(10, "!", 1003));
+    assert.equal(store.text, "t text!");
+    // A snapshot without the field: nothing was dropped.
+    store.receive(snapshot(1, 12, 0, 1, "whole"));
+    assert.equal(store.dropped, 0);
+    assert.equal(store.text, "whole");
+  });
+
+  it("a new generation starts again at nothing dropped", () => {
+    const { store, changes } = setup();
+    store.receive(bounded(1, "old text", 4));
+    assert.equal(store.dropped, 4);
+    store.newGeneration(2);
+    assert.equal(store.dropped, 0);
+    assert.deepEqual(changes.at(-1), { type: "reset", text: "", rows: [], dropped: 0 });
+    store.receive({ kind: "delta", gen: 2, seq: 1, text: "new" });
+    assert.equal(store.text, "new");
+    assert.equal(store.dropped, 0);
+  });
+
+  it("keeps in step with a kernel over many deltas, reading the text now and then", () => {
+    const { store } = setup();
+    const kernel = new FakeKernel(500);
+    for (let i = 0; i < 3000; i += 1) {
+      store.receive(kernel.delta(`${i} ${"word ".repeat(i % 7)}${i % 5 ? "" : "\n"}`));
+      if (i % 97 === 0) assert.equal(store.text, kernel.text); // joins the pieces
+    }
+    assert.equal(store.text, kernel.text);
+    assert.equal(store.dropped, kernel.dropped);
+    assert.ok(store.text.length <= 500);
   });
 });

@@ -2,12 +2,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { BlockSplitter, CODE_CHUNK } from "../blocks.js";
 import { createRenderer } from "../markdown.js";
+import { StreamStore } from "../store.js";
 import {
   EventsView, Feed, FRAME_BUDGET_MS, LONG_LINE_CHARS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS, TextView,
-  innermostLast, splitPoint,
+  innermostLast, splitPoint, streamChars,
 } from "../views.js";
 import { makeWindow } from "./dom.js";
+import { FakeKernel, random } from "./kernel.js";
 
 const window = makeWindow();
 const { document } = window;
@@ -15,13 +18,19 @@ const { document } = window;
 /**
  * A Feed driven by hand: `step()` runs one frame; `clock` is the time it reads.
  * @param {import("../views.js").View} view
- * @param {{ live?: () => boolean, clock?: () => number, afterFrame?: () => void }} [options]
+ * @param {{ live?: () => boolean, clock?: () => number, afterFrame?: () => void,
+ *           source?: () => string }} [options]
  */
-function manualFeed(view, { live = () => true, clock = () => 0, afterFrame = () => {} } = {}) {
+function manualFeed(view, {
+  live = () => true,
+  clock = () => 0,
+  afterFrame = () => {},
+  source = () => assert.fail("the feed drew the view again from the source"),
+} = {}) {
   /** @type {(() => void)[]} */
   const queue = [];
   const schedule = (/** @type {() => void} */ callback) => queue.push(callback);
-  const feed = new Feed(view, { schedule, live, clock, afterFrame });
+  const feed = new Feed(view, { schedule, live, clock, afterFrame, source });
   return {
     feed,
     frames: () => queue.length,
@@ -30,8 +39,59 @@ function manualFeed(view, { live = () => true, clock = () => 0, afterFrame = () 
       assert.ok(callback, "no frame was requested");
       callback();
     },
+    /** Run frames until none is asked for. */
+    drain() {
+      while (queue.length > 0) /** @type {() => void} */ (queue.shift())();
+    },
   };
 }
+
+/**
+ * A bounded stream as in the widget: a kernel keeping at most `maxChars`, a store, a
+ * feed and `view`; frames run by hand. Counts the view's resets.
+ * @param {import("../views.js").View} view
+ * @param {number} maxChars
+ */
+function boundedStream(view, maxChars) {
+  const kernel = new FakeKernel(maxChars);
+  const resets = { count: 0 };
+  const reset = view.reset.bind(view);
+  view.reset = () => {
+    resets.count += 1;
+    reset();
+  };
+  /** @type {StreamStore} */
+  const store = new StreamStore({
+    requestSync: () => assert.fail("asked for a snapshot"),
+    onChange: (change) => feed.change(change),
+  });
+  const { feed, step, frames, drain } = manualFeed(view, { source: () => store.text });
+  return {
+    kernel, store, resets, step, frames, drain,
+    /** @param {string} text */
+    send: (text) => store.receive(kernel.delta(text)),
+  };
+}
+
+/**
+ * Split `text` into deltas of 1 to `most` code points (the kernel never splits one).
+ * @param {string} text
+ * @param {() => number} rand
+ * @param {number} most
+ */
+function deltas(text, rand, most) {
+  const points = [...text];
+  const out = [];
+  for (let at = 0; at < points.length; ) {
+    const n = 1 + Math.floor(rand() * most);
+    out.push(points.slice(at, at + n).join(""));
+    at += n;
+  }
+  return out;
+}
+
+/** The number each paragraph's text starts with ("Paragraph 12 ..."), in order. @param {Element} el */
+const paragraphNumbers = (el) => [...el.querySelectorAll("p")].map((p) => Number(p.textContent?.split(" ")[1]));
 
 describe("TextView", () => {
   it("shows exactly the text, in blocks that end at line ends", () => {
@@ -187,7 +247,7 @@ describe("Feed", () => {
     const { view, frames, clock } = timedView(3);
     const { feed, step, frames: queued } = manualFeed(view, { clock });
     const text = "abc\n".repeat(Math.ceil((10.5 * SLICE_CHARS) / 4));
-    feed.change({ type: "reset", text, rows: [] });
+    feed.change({ type: "reset", text, rows: [], dropped: 0 });
     while (queued() > 0) step();
     frames.pop(); // opened by the last commit
     const perFrame = Math.ceil(FRAME_BUDGET_MS / 3);
@@ -230,7 +290,7 @@ describe("Feed", () => {
     const view = new TextView(document);
     const { feed, step } = manualFeed(view);
     feed.change({ type: "append", text: "old", rows: [] });
-    feed.change({ type: "reset", text: "new", rows: [] });
+    feed.change({ type: "reset", text: "new", rows: [], dropped: 0 });
     feed.change({ type: "append", text: "er", rows: [] });
     step();
     assert.equal(view.el.textContent, "newer");
@@ -275,4 +335,246 @@ describe("a long code block in pieces", () => {
     }
     assert.equal(pieces[0].classList.contains("sse-widget-continued"), false);
   });
+});
+
+describe("bounded text: dropping the oldest", () => {
+  /** @param {Element} el */
+  const blocks = (el) => [...el.querySelectorAll(".sse-widget-block")];
+
+  it("TextView drops whole blocks, cuts the one the cut falls in, then the tail", () => {
+    const view = new TextView(document);
+    const text = Array.from({ length: 600 }, (_, i) => `line ${i}\n`).join("") + "the tail";
+    for (let at = 0; at < text.length; at += 100) view.write(text.slice(at, at + 100));
+    const before = blocks(view.el).map((b) => b.textContent ?? "");
+    assert.ok(before.length >= 2, `${before.length} blocks`);
+    let dropped = before[0].length + 3;
+    assert.equal(view.drop(before[0].length + 3), true);
+    assert.equal(view.el.textContent, text.slice(dropped));
+    assert.deepEqual(blocks(view.el).map((b) => b.textContent), [before[1].slice(3), ...before.slice(2)]);
+    const settled = before.join("").length;
+    view.drop(settled - dropped + 4); // every block, and 4 characters of the tail
+    assert.equal(blocks(view.el).length, 0);
+    assert.equal(view.el.querySelectorAll(".sse-widget-section").length, 0);
+    assert.equal(view.el.textContent, text.slice(settled + 4));
+    view.write(" grows\n");
+    assert.equal(view.el.textContent, `${text.slice(settled + 4)} grows\n`);
+  });
+
+  /** @type {[string, (rand: () => number) => string][]} */
+  const kinds = [
+    ["lines", (rand) => `line ${"x".repeat(Math.floor(rand() * 90))}\n`],
+    ["no line feeds", (rand) => `w${Math.floor(rand() * 1e6)} `],
+    ["long lines", (rand) => "y".repeat(Math.floor(LONG_LINE_CHARS * (1 + rand()))) + (rand() < 0.5 ? "\n" : "")],
+    ["emoji", (rand) => {
+      const r = rand();
+      return r < 0.4 ? "😀" : r < 0.5 ? "🎉" : r < 0.9 ? "é" : r < 0.95 ? " " : "\n";
+    }],
+  ];
+  for (const [kind, piece] of kinds) {
+    it(`TextView shows exactly the kept text after drops (${kind})`, () => {
+      const rand = random(kind.length);
+      const view = new TextView(document);
+      const stream = boundedStream(view, 6000);
+      let text = "";
+      while (text.length < 60000) text += piece(rand);
+      let checks = 0;
+      for (const delta of deltas(text, rand, 700)) {
+        stream.send(delta);
+        if (rand() < 0.3) stream.step(); // some deltas wait: the trim then reaches pending text
+        if (rand() < 0.1) {
+          stream.drain();
+          assert.equal(view.el.textContent, stream.store.text);
+          checks += 1;
+        }
+      }
+      stream.drain();
+      assert.equal(stream.store.text, stream.kernel.text);
+      assert.ok(stream.kernel.dropped > 50000, `${stream.kernel.dropped} dropped`);
+      assert.equal(view.el.textContent, stream.store.text);
+      assert.ok(checks > 5, `${checks} checks`);
+      assert.equal(stream.resets.count, 1); // the first delta's; never a redraw
+      // No pair is split: the text starts with a whole code point.
+      const first = view.el.textContent?.charCodeAt(0) ?? 0;
+      assert.ok(!(first >= 0xdc00 && first <= 0xdfff), "starts with half a pair");
+    });
+  }
+
+  it("MarkdownView drops whole blocks: what it shows starts at the first block boundary at or after the cut", () => {
+    const view = new MarkdownView(document, createRenderer(window), () => ({}));
+    const paragraphs = Array.from({ length: 20 }, (_, i) => `Paragraph ${i} ${"word ".repeat(i % 4 + 2)}\n\n`);
+    view.write(paragraphs.join("") + "Paragraph 20 still being written");
+    view.commit(true);
+    /** Where each paragraph starts in the stream. */
+    const starts = paragraphs.map((_, i) => paragraphs.slice(0, i).join("").length);
+    assert.equal(blocks(view.el).length, 19); // paragraph 19 is in the tail until 20's line ends
+    let cut = 0;
+    for (const step of [starts[3], 5, paragraphs[3].length - 5, 1, 2, 0, starts[12] - starts[5] - 1]) {
+      assert.equal(view.drop(step), true);
+      cut += step;
+      view.commit(true);
+      const first = starts.findIndex((start) => start >= cut);
+      const shown = paragraphNumbers(view.el);
+      assert.deepEqual(shown, Array.from({ length: 21 - first }, (_, i) => first + i), `cut at ${cut}`);
+      assert.equal(blocks(view.el).length, 19 - first);
+    }
+    // The next cut reaches the tail, which the view cannot cut.
+    assert.equal(view.drop(starts[19] - cut + 1), false);
+  });
+
+  it("knows how many stream characters each block of a long code block holds", () => {
+    const rand = random(7);
+    const text = [
+      "Intro\n\n```python\n", "x = 1\n".repeat(CODE_CHUNK / 2), "```\n\nBetween\n\n",
+      "~~~~\n", "tilde line\n".repeat(CODE_CHUNK / 4), "~~~~\n\n```\n", "short\n```\n\nEnd\n\nof it",
+    ].join("");
+    const splitter = new BlockSplitter();
+    /** @type {import("../blocks.js").Block[]} */
+    const settled = [];
+    for (const delta of deltas(text, rand, 500)) settled.push(...splitter.push(delta));
+    assert.ok(settled.filter((block) => block.continues).length >= 4);
+    let at = 0;
+    settled.forEach((block, i) => {
+      const next = settled[i + 1];
+      const continuedBy = next ? (next.continues ? next.source : null) : (splitter.tailContinues ? splitter.tail : null);
+      const chars = streamChars(block.source, block.continues, continuedBy);
+      const before = block.continues ? block.source.indexOf("\n") + 1 : 0;
+      assert.equal(block.source.slice(before, before + chars), text.slice(at, at + chars));
+      assert.match(block.source.slice(before + chars), continuedBy ? /^(`{3,}|~{3,})\n$/ : /^$/);
+      at += chars;
+    });
+    assert.equal(splitter.tail, text.slice(at)); // the tail continues no code block here
+  });
+
+  it("a cut that reaches markdown's live tail draws the kept text again", () => {
+    const view = new MarkdownView(document, createRenderer(window), () => ({}));
+    const stream = boundedStream(view, 1000);
+    // No blank line: nothing settles, all of it is the tail.
+    for (let i = 0; i < 150; i += 1) {
+      stream.send(`line ${i} of one long paragraph\n`);
+      stream.drain();
+    }
+    assert.ok(stream.resets.count >= 2, `${stream.resets.count} resets`);
+    const fresh = new MarkdownView(document, createRenderer(window), () => ({}));
+    fresh.write(stream.store.text);
+    fresh.commit(true);
+    assert.equal(view.el.textContent, fresh.el.textContent);
+    assert.match(view.el.textContent ?? "", /^line \d+ of/);
+    assert.doesNotMatch(view.el.textContent ?? "", /line 0 of/);
+  });
+
+  it("the Feed takes a trim from the text written first, then from the pending text", () => {
+    const view = new TextView(document);
+    const { feed, step } = manualFeed(view);
+    feed.change({ type: "append", text: "written-", rows: [] });
+    step();
+    feed.change({ type: "append", text: "pending", rows: [] });
+    feed.change({ type: "trim", units: 10, dropped: 10 }); // "written-" and "pe"
+    feed.change({ type: "append", text: "!", rows: [] });
+    step();
+    assert.equal(view.el.textContent, "nding!");
+    feed.change({ type: "append", text: " more", rows: [] });
+    feed.change({ type: "trim", units: 2, dropped: 12 }); // within the written text only
+    step();
+    assert.equal(view.el.textContent, "ing! more");
+    // After a reset, what the view had is gone anyway: the trim takes the new text.
+    feed.change({ type: "reset", text: "new text", rows: [], dropped: 0 });
+    feed.change({ type: "trim", units: 4, dropped: 4 });
+    step();
+    assert.equal(view.el.textContent, "text");
+  });
+
+  it("MarkdownView after drops: each frame shows whole blocks of the kept text", () => {
+    const rand = random(3);
+    const view = new MarkdownView(document, createRenderer(window), () => ({}));
+    const stream = boundedStream(view, 3000);
+    const paragraphs = Array.from({ length: 300 }, (_, i) => `Paragraph ${i} ${"word ".repeat(3 + (i % 20))}\n\n`);
+    const text = paragraphs.join("");
+    const starts = paragraphs.map((_, i) => paragraphs.slice(0, i).join("").length);
+    for (const delta of deltas(text, rand, 150)) {
+      stream.send(delta);
+      stream.drain();
+      const shown = paragraphNumbers(view.el).slice(0, -1); // the last may be half written
+      if (shown.length === 0) continue;
+      // The first paragraph shown starts at or after the cut; the one before it does not.
+      assert.ok(starts[shown[0]] >= stream.store.dropped, `${shown[0]} shown, ${stream.store.dropped} dropped`);
+      if (shown[0] > 0) assert.ok(starts[shown[0] - 1] < stream.store.dropped);
+      assert.deepEqual(shown, Array.from({ length: shown.length }, (_, i) => shown[0] + i));
+    }
+    assert.equal(stream.resets.count, 1);
+  });
+});
+
+describe("a live feed left running, with a small max_chars", () => {
+  /** @param {() => number} rand */
+  function markdownPiece(rand) {
+    const r = rand();
+    if (r < 0.5) return `A paragraph ${"with some words ".repeat(1 + Math.floor(rand() * 8))}\n\n`;
+    if (r < 0.65) return `## Heading ${Math.floor(rand() * 100)}\n\n`;
+    if (r < 0.8) return `- item one\n- item **two**\n- item three\n\n`;
+    if (r < 0.95) return "```python\n" + "print('hello')\n".repeat(1 + Math.floor(rand() * 20)) + "```\n\n";
+    return "```\n" + "a long code line\n".repeat(CODE_CHUNK / 8) + "```\n\n"; // cut in pieces
+  }
+
+  for (const kind of ["text", "markdown"]) {
+    it(`keeps the DOM bounded over 2,000 deltas (${kind})`, () => {
+      const rand = random(kind === "text" ? 11 : 13);
+      const maxChars = 20000;
+      const view = kind === "text" ? new TextView(document) : new MarkdownView(document, createRenderer(window), () => ({}));
+      const stream = boundedStream(view, maxChars);
+      let text = "";
+      let mostBlocks = 0;
+      let mostChars = 0;
+      let sent = "";
+      // The same deltas through a splitter of its own: where each block starts.
+      const shadow = new BlockSplitter();
+      /** @type {number[]} */
+      const starts = [];
+      let settled = 0;
+      /** @param {string} delta */
+      const split = (delta) => {
+        const found = shadow.push(delta);
+        found.forEach((block, index) => {
+          const next = found[index + 1];
+          const continuedBy = next ? (next.continues ? next.source : null) : (shadow.tailContinues ? shadow.tail : null);
+          starts.push(settled);
+          settled += streamChars(block.source, block.continues, continuedBy);
+        });
+      };
+      for (let i = 0; i < 2000; i += 1) {
+        while (text.length < 300) text += kind === "text" ? `log line ${i} ${"·".repeat(Math.floor(rand() * 80))}\n` : markdownPiece(rand);
+        const n = 20 + Math.floor(rand() * 200);
+        stream.send(text.slice(0, n));
+        split(text.slice(0, n));
+        sent += text.slice(0, n);
+        text = text.slice(n);
+        if (i % 5 === 0) stream.drain();
+        if (i % 50 === 0) {
+          stream.drain();
+          const count = view.el.querySelectorAll(".sse-widget-block").length;
+          if (kind === "text") {
+            assert.ok(count <= Math.ceil(maxChars / (SEAL_CHARS - 100)) + 1, `${count} blocks`);
+          } else {
+            // Exactly the blocks that start at or after the cut.
+            const kept = starts.filter((start) => start >= stream.store.dropped).length;
+            assert.equal(count, kept);
+            const first = view.el.querySelector(".sse-widget-block");
+            assert.ok(!first?.classList.contains("sse-widget-continues"), "the first block joins one gone");
+          }
+          mostBlocks = Math.max(mostBlocks, count);
+          mostChars = Math.max(mostChars, view.el.textContent?.length ?? 0);
+          assert.ok(view.el.querySelectorAll(".sse-widget-section").length <= 2);
+        }
+      }
+      stream.drain();
+      assert.ok(sent.length > 10 * maxChars, `${sent.length} sent`);
+      assert.equal(stream.store.text, stream.kernel.text);
+      // Unbounded, the view would hold every block ever settled.
+      const everSettled = kind === "text" ? Math.floor(sent.length / SEAL_CHARS) : starts.length;
+      assert.ok(mostBlocks > 0 && mostBlocks * 5 < everSettled, `${mostBlocks} blocks at most, ${everSettled} settled in all`);
+      assert.ok(mostChars <= maxChars, `${mostChars} characters shown`);
+      assert.ok(view.el.querySelectorAll("*").length <= 40 * mostBlocks, "elements");
+      if (kind === "text") assert.equal(view.el.textContent, stream.store.text);
+      assert.equal(stream.resets.count, 1, "drew the view again");
+    });
+  }
 });

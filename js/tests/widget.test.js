@@ -192,6 +192,48 @@ describe("the widget view", () => {
     assert.equal(fake.listenerCount(), 0);
   });
 
+  it("drops the oldest text as the kernel does and says how much is not kept", async () => {
+    const { window, fake, el, $ } = mount({ render: "text" });
+    const notice = /** @type {HTMLElement} */ ($(".sse-widget-dropped"));
+    const text = () => $(".sse-widget-text")?.textContent;
+    assert.equal(notice.hidden, true);
+    assert.equal(notice.getAttribute("role"), "note");
+    fake.message({
+      kind: "snapshot", gen: 1, seq: 4, part: 0, parts: 2, text: "line 3\nline 4\n", dropped: 1234567,
+    });
+    fake.message({ kind: "snapshot", gen: 1, seq: 4, part: 1, parts: 2, text: "line 5\n" });
+    await frames(window);
+    assert.equal(notice.hidden, false);
+    assert.equal(notice.textContent, "1,234,567 earlier characters not kept (max_chars)");
+    assert.equal(text(), "line 3\nline 4\nline 5\n");
+    // The notice comes first in the body, outside the view's element, and is marked.
+    const body = /** @type {HTMLElement} */ ($(".sse-widget-body"));
+    assert.equal(body.firstElementChild, notice);
+    assert.ok(notice.matches("[data-sse-widget-notice]"));
+    assert.equal(notice.closest(".sse-widget-text"), null);
+    fake.message({ kind: "delta", gen: 1, seq: 5, text: "line 6\n", dropped: 1234567 + 7 });
+    fake.message({ kind: "delta", gen: 1, seq: 6, text: "line 7\n" }); // no field: unchanged
+    await frames(window);
+    assert.equal(text(), "line 4\nline 5\nline 6\nline 7\n");
+    assert.equal(notice.textContent, "1,234,574 earlier characters not kept (max_chars)");
+    // Copy copies the kept text only.
+    /** @type {string[]} */
+    const copied = [];
+    Object.defineProperty(window.navigator, "clipboard", {
+      value: { writeText: async (/** @type {string} */ value) => void copied.push(value) },
+    });
+    /** @type {HTMLButtonElement} */ ($(".sse-widget-copy")).click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(copied, ["line 4\nline 5\nline 6\nline 7\n"]);
+    // A restart keeps everything again.
+    fake.change("generation", 2);
+    fake.message({ kind: "delta", gen: 2, seq: 1, text: "again" });
+    await frames(window);
+    assert.equal(notice.hidden, true);
+    assert.equal(text(), "again");
+    assert.equal(el.querySelectorAll(".sse-widget-dropped").length, 1);
+  });
+
   it("removes its listeners when the view goes", () => {
     const { fake, cleanup } = mount();
     assert.ok(fake.listenerCount() > 0);
