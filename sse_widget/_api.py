@@ -58,11 +58,13 @@ def aiter_events(
     """Stream the events of ``url`` as they arrive, reconnecting by policy.
 
     - ``method`` defaults to ``POST`` when ``json`` or ``content`` is given, else ``GET``.
-    - ``timeout``: seconds to connect and send the request. ``idle_timeout``: seconds
-      without any byte (comments count) before the stream is declared dead. ``None``
-      waits forever.
-    - ``reconnect``: ``True``/``"safe"`` (default: LLM-safe), ``"eventsource"`` (the
-      browser's model, for live feeds), ``False``, or a ``Reconnect(...)``.
+    - ``timeout``: seconds to connect, to send the request and to wait for the response
+      headers (a server that never answers is a ``ConnectError``). ``idle_timeout``:
+      seconds without any byte of the body (comments count) before the stream is
+      declared dead. ``None`` waits forever.
+    - ``reconnect``: ``True``/``"safe"`` (default: LLM-safe, 2 retries as the OpenAI and
+      Anthropic SDKs do), ``"eventsource"`` (the browser's model, for live feeds),
+      ``False``, or a ``Reconnect(...)``.
     - ``client``: an ``httpx.AsyncClient`` you own (base URL, auth, proxies); not closed.
     - ``on_open(response)`` runs for each accepted response (raise to reject it);
       ``on_reconnect(attempt)`` before each reconnection wait; ``on_error(error)`` on each

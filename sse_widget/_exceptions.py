@@ -7,7 +7,8 @@ The tree::
     │   ├── HTTPStatusError       a status other than 200 (after redirects)
     │   └── ContentTypeError      200, but the Content-Type is not text/event-stream
     ├── NetworkError              the connection could not be made or did not last
-    │   ├── ConnectError          connecting or sending the request failed or timed out
+    │   ├── ConnectError          connecting, sending the request or waiting for the
+    │   │                         response headers failed or timed out (``timeout``)
     │   ├── IdleTimeoutError      no byte (not even a comment) for ``idle_timeout`` seconds
     │   └── ConnectionLostError   the connection broke in the middle of the stream
     ├── EventTooLargeError        a line or event was larger than ``max_event_bytes``
@@ -15,7 +16,9 @@ The tree::
     └── ServerEventError          the stream itself reported an error (an ``error`` event)
 
 Errors build their own message, so ``str(exc)`` reads well in a notebook: an HTTP error
-shows its status and the first KB of the body (a 401's JSON explains itself). A
+shows its status and the first KB of the body (a 401's JSON explains itself). Whatever
+ends a stream after a response carries its ``status_code``, ``headers`` and ``body``
+(``RetriesExhaustedError`` too, from its ``last_error``). A
 ``NetworkError`` keeps the httpx exception as ``__cause__``. None of them hides events
 already received: the iterator raises only after yielding everything before the failure.
 URLs in messages have their credentials redacted.
@@ -133,7 +136,8 @@ class NetworkError(StreamError):
 
 
 class ConnectError(NetworkError):
-    """Connecting, or sending the request, failed or timed out."""
+    """Connecting, sending the request or waiting for the response headers failed or
+    timed out: each of these waits at most ``timeout`` seconds."""
 
 
 class IdleTimeoutError(NetworkError):
@@ -168,7 +172,12 @@ class EventTooLargeError(StreamError):
 
 class RetriesExhaustedError(StreamError):
     """Reconnecting failed ``attempts`` times in a row; ``last_error`` (also ``__cause__``)
-    is the failure of the last attempt."""
+    is the failure of the last attempt.
+
+    When that failure was a response (a ``ResponseError``), ``status_code``, ``headers``
+    and ``body`` are its, as on the ``ResponseError`` itself; otherwise they are ``None``,
+    ``None`` and ``""``.
+    """
 
     def __init__(self, *, attempts: int, last_error: StreamError) -> None:
         noun = "attempt" if attempts == 1 else "attempts"
@@ -177,6 +186,13 @@ class RetriesExhaustedError(StreamError):
         )
         self.attempts = attempts
         self.last_error = last_error
+        self.status_code: int | None = None
+        self.headers: httpx.Headers | None = None
+        self.body = ""
+        if isinstance(last_error, ResponseError):
+            self.status_code = last_error.status_code
+            self.headers = last_error.headers
+            self.body = last_error.body
 
 
 class ServerEventError(StreamError):

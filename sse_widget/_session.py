@@ -19,12 +19,18 @@ A request sends ``Last-Event-ID`` when the stream has a last event id (from the 
 or the caller's own ``Last-Event-ID`` header, which resumes a stream saved earlier). Each
 connection gets a fresh decoder that starts from that id; the reconnection time set by
 ``retry:`` lasts for the whole stream.
+
+Every wait up to the response headers (connecting, sending, the server thinking before
+it answers) is bounded by ``timeout``: a server that accepts the connection and never
+answers is a ``ConnectError`` after ``timeout`` seconds, not an idle stream. Only the
+body's reads wait ``idle_timeout``, since a model may think for minutes between bytes.
 """
 
 from __future__ import annotations
 
 import email.utils
 import enum
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -59,7 +65,7 @@ __all__ = [
     "StreamSession",
 ]
 
-#: Seconds to connect and to send the request.
+#: Seconds to connect, to send the request, and to wait for the response headers.
 DEFAULT_TIMEOUT = 10.0
 #: Seconds without a single byte before a stream counts as dead. Generous on purpose:
 #: reasoning models can think for minutes before their first token.
@@ -139,6 +145,9 @@ class StreamSession:
         self._events_on_connection = 0
         #: Consecutive attempts that have not yet delivered an event.
         self.attempt = 0
+        # Whether the current connection got past its headers: a read timeout before
+        # that is a server that does not answer, after it an idle stream.
+        self._body_started = False
 
     # -- what to send ---------------------------------------------------------------
 
@@ -164,9 +173,9 @@ class StreamSession:
             "params": self._params,
             "json": self._json,
             "content": self._content,
-            "timeout": httpx.Timeout(
-                connect=self.timeout, read=self.idle_timeout, write=self.timeout, pool=self.timeout
-            ),
+            # Reads wait `timeout` until the headers are in; connected() then gives the
+            # body's reads idle_timeout.
+            "timeout": httpx.Timeout(self.timeout),
             "follow_redirects": True,
         }
 
@@ -183,9 +192,19 @@ class StreamSession:
         return ResponseCheck.OK
 
     def connected(self, response: httpx.Response) -> EventDecoder:
-        """A fresh decoder for an accepted response; runs the ``on_open`` hook first."""
+        """A fresh decoder for an accepted response; runs the ``on_open`` hook first.
+
+        From here on the response's reads wait ``idle_timeout``, not ``timeout``.
+        """
         if self._on_open is not None:
             self._on_open(response)
+        # httpcore takes the read timeout of a body's reads from this dict when the body
+        # is first read (HTTP/1.1) or at each read (HTTP/2): both come after this point.
+        # It is the dict the request was sent with, shared by redirects of the request.
+        timeouts = response.request.extensions.get("timeout")
+        if isinstance(timeouts, dict):
+            timeouts["read"] = self.idle_timeout
+        self._body_started = True
         if self._decoder.retry is not None:
             self._retry_ms = self._decoder.retry
         self._decoder = EventDecoder(
@@ -211,6 +230,7 @@ class StreamSession:
 
     def after_end(self) -> float | None:
         """The body ended cleanly: seconds to wait before reconnecting, or ``None`` to stop."""
+        self._body_started = False
         if self.policy is None or self.policy.mode != "eventsource":
             return None
         return self._next_attempt(error=None)
@@ -218,6 +238,7 @@ class StreamSession:
     def after_failure(self, exc: httpx.HTTPError | StreamError) -> float:
         """A connection failed: seconds to wait before reconnecting; raises if we may not."""
         error, retryable = self._classify(exc)
+        self._body_started = False
         if self._on_error is not None:
             chosen = self._on_error(error)
             if chosen is not None:
@@ -246,10 +267,15 @@ class StreamSession:
         if policy is None or policy.mode == "eventsource" or isinstance(error, ContentTypeError):
             return False  # EventSource fails the connection on any non-200 or wrong type.
         resumable = bool(self.last_event_id) or self.events_total == 0
+        wait = _retry_after(error)
+        if wait is not None and wait > policy.max_retry_after:
+            return False  # the server's answer now beats a silent wait that long
         return error.status_code in policy.retry_statuses and resumable
 
     def _network_error(self, exc: httpx.HTTPError) -> NetworkError | None:
         url = self.shown_url
+        if isinstance(exc, httpx.ReadTimeout) and not self._body_started:
+            return ConnectError(f"no response from {url} within {self.timeout:g} s (timeout)")
         if isinstance(exc, httpx.ReadTimeout):
             return IdleTimeoutError(
                 f"no data from {url} for {self.idle_timeout:g} s (idle_timeout)",
@@ -282,7 +308,9 @@ class StreamSession:
         if delay is None:
             assert self.policy is not None
             delay = self.policy.delay(
-                self.attempt, server_retry=self.reconnection_time, at_least=_retry_after(error)
+                self.attempt,
+                server_retry=self.reconnection_time,
+                at_least=_retry_after(error) or 0.0,
             )
         if self._on_reconnect is not None:
             self._on_reconnect(
@@ -326,18 +354,30 @@ def _checked_limit(max_event_bytes: int | None) -> int | None:
     return max_event_bytes
 
 
-def _retry_after(error: StreamError | None) -> float:
-    """Seconds a ``Retry-After`` header asks for (0 when none or unreadable)."""
+def _retry_after(error: StreamError | None) -> float | None:
+    """Seconds the response asked to wait before a retry, or ``None`` when it did not say.
+
+    As the OpenAI and Anthropic SDKs read it: ``retry-after-ms`` first, then
+    ``Retry-After`` as seconds (a fraction too) or as an HTTP date.
+    """
     headers = getattr(error, "headers", None)
-    value = headers.get("retry-after", "").strip() if headers is not None else ""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name, "").strip()
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds
+    value = headers.get("retry-after", "").strip()
     if not value:
-        return 0.0
-    if value.isdigit():
-        return float(value)
+        return None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        return 0.0
+        return None
     return max(0.0, when.timestamp() - time.time())
 
 

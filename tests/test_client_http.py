@@ -5,6 +5,8 @@ Every test runs against both twins (``iter_events`` and ``aiter_events``).
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import time
 
 import httpx
@@ -22,6 +24,7 @@ from sse_widget import (
     ReconnectAttempt,
     RetriesExhaustedError,
 )
+from sse_widget._session import _retry_after
 
 FAST = Reconnect(max_attempts=3, initial_delay=0.001, max_delay=0.01, jitter=0.0)
 FAST_EVENTSOURCE = Reconnect.eventsource(initial_delay=0.001)
@@ -274,14 +277,53 @@ def test_safe_retries_overload_statuses_but_not_client_errors(twin: str) -> None
     assert len(denied.requests) == 1
 
 
-def test_retry_after_sets_a_floor_on_the_delay(twin: str) -> None:
-    busy = reply(status=429, content_type=None, headers={"retry-after": "1"})
-    policy = Reconnect(max_attempts=1, initial_delay=0.001, max_delay=0.2, jitter=0.0)
+@pytest.mark.parametrize(
+    ("headers", "delay"),
+    [
+        ({"retry-after": "1"}, 1.0),  # beyond max_delay: the server knows best
+        ({"retry-after": "0.25"}, 0.25),  # a fraction, as the SDKs accept
+        ({"retry-after-ms": "150"}, 0.15),
+        ({"retry-after-ms": "150", "retry-after": "1"}, 0.15),  # milliseconds win
+        ({"retry-after": "soon"}, 0.01),  # unreadable: the backoff
+        ({"retry-after": "-5"}, 0.01),
+        ({"retry-after-ms": "nan"}, 0.01),
+    ],
+)
+def test_retry_after_sets_a_floor_on_the_delay(
+    twin: str, headers: dict[str, str], delay: float
+) -> None:
+    busy = reply(status=429, content_type=None, headers=headers)
+    policy = Reconnect(max_attempts=1, initial_delay=0.01, max_delay=0.2, jitter=0.0)
     attempts: list[ReconnectAttempt] = []
-    collect(
+    outcome = collect(
         twin, Script(busy, reply(b"data: ok\n\n")), reconnect=policy, on_reconnect=attempts.append
     )
-    assert [a.delay for a in attempts] == [0.2]  # Retry-After: 1, capped at max_delay
+    assert outcome.data == ["ok"]
+    assert [a.delay for a in attempts] == [pytest.approx(delay)]
+
+
+def test_retry_after_as_a_date_is_read() -> None:
+    when = email.utils.format_datetime(
+        datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=30),
+        usegmt=True,
+    )
+    error = HTTPStatusError("busy", status_code=429, headers=httpx.Headers({"retry-after": when}))
+    assert 28 < _retry_after(error) <= 30  # type: ignore[operator]
+    assert _retry_after(HTTPStatusError("busy", status_code=429)) is None
+
+
+def test_a_retry_after_beyond_the_cap_ends_the_stream_at_once(twin: str) -> None:
+    busy = reply(
+        b"come back later", status=503, content_type="text/plain", headers={"retry-after": "61"}
+    )
+    script = Script(busy, reply(b"data: ok\n\n"))
+    start = time.monotonic()
+    outcome = collect(twin, script)  # the default policy: Retry-After up to 60 s
+    assert isinstance(outcome.error, HTTPStatusError)
+    assert outcome.error.headers is not None
+    assert outcome.error.headers["retry-after"] == "61"
+    assert len(script.requests) == 1
+    assert time.monotonic() - start < 1
 
 
 def test_exhausted_retries_name_the_count_and_the_last_cause(twin: str) -> None:
@@ -294,6 +336,33 @@ def test_exhausted_retries_name_the_count_and_the_last_cause(twin: str) -> None:
     assert error.__cause__ is error.last_error
     assert "gave up after 3 reconnection attempts" in str(error)
     assert "connection refused" in str(error)
+    assert len(script.requests) == 4
+    # No response: nothing to show of one.
+    assert (error.status_code, error.headers, error.body) == (None, None, "")
+
+
+def test_exhausted_retries_carry_the_last_response(twin: str) -> None:
+    script = Script(
+        reply(
+            b'{"error": "busy"}',
+            status=500,
+            content_type="application/json",
+            headers={"x-request-id": "r1"},
+        ),
+        reply(
+            b'{"error": "still busy"}',
+            status=503,
+            content_type="application/json",
+            headers={"x-request-id": "r2"},
+        ),
+    )
+    error = collect(twin, script, reconnect=FAST).error
+    assert isinstance(error, RetriesExhaustedError)
+    assert isinstance(error.last_error, HTTPStatusError)
+    assert error.status_code == 503
+    assert error.headers is not None
+    assert error.headers["x-request-id"] == "r2"
+    assert error.body == '{"error": "still busy"}'
     assert len(script.requests) == 4
 
 
