@@ -1,14 +1,21 @@
 """``aiter_events`` and its sync twin ``iter_events``: the I/O loops around a session.
 
 Both loops are the same few steps; every decision (what to send, whether a response is
-acceptable, whether and when to reconnect) belongs to ``StreamSession``. Opening a
-connection goes through httpx-sse's ``aconnect_sse``/``connect_sse`` (which set
-``Accept: text/event-stream`` and ``Cache-Control: no-store``); the body is parsed by our
-``EventDecoder`` instead of httpx-sse's ``aiter_sse`` (see ``_decoder.py`` for why).
+acceptable, whether and when to reconnect) belongs to ``StreamSession``. The body is
+parsed by our ``EventDecoder`` instead of httpx-sse's ``aiter_sse`` (see ``_decoder.py``
+for why).
 
 Leaving the iteration early (``break``, an exception, ``aclose()``, task cancellation)
-exits the ``stream`` context at once, which closes the connection; a client we created is
-closed too, a caller's client is left open.
+closes the response at once, which closes the connection; a client we created is closed
+too, a caller's client is left open.
+
+Each connection is ``client.send(request, stream=True)`` closed in a ``finally``, not an
+``async with client.stream(...)`` (nor httpx-sse's ``aconnect_sse``): those context
+managers are async generators, and a loop left by ``break`` just before ``asyncio.run``
+returns is closed by ``shutdown_asyncgens``, which closes every async generator it tracks
+at once. Our generator's cleanup then drove the context managers' generators while the
+loop was closing them too ("aclose(): asynchronous generator is already running" on
+stderr). Closing the response is a plain coroutine, so the two never meet.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from typing import Any
 
 import httpx
-from httpx_sse import aconnect_sse, connect_sse
 
 from ._exceptions import BODY_EXCERPT_BYTES, EventTooLargeError, ResponseError
 from ._models import Event
@@ -152,10 +158,9 @@ async def _aiter_session(
     try:
         while True:
             try:
-                async with aconnect_sse(
-                    http, session.method, str(session.url), **session.request_args()
-                ) as source:
-                    response = source.response
+                request = http.build_request(session.method, session.url, **session.request_args())
+                response = await http.send(request, stream=True, follow_redirects=True)
+                try:
                     verdict = session.check(response)
                     if verdict is ResponseCheck.NO_CONTENT:
                         return
@@ -172,6 +177,8 @@ async def _aiter_session(
                             raise session.too_large(decoder)
                         if pace is not None:
                             await pace(len(chunk))
+                finally:
+                    await response.aclose()
                 delay = session.after_end()
             except (httpx.HTTPError, ResponseError, EventTooLargeError) as exc:
                 delay = session.after_failure(exc)
@@ -188,10 +195,9 @@ def _iter_session(session: StreamSession, client: httpx.Client | None) -> Iterat
     try:
         while True:
             try:
-                with connect_sse(
-                    http, session.method, str(session.url), **session.request_args()
-                ) as source:
-                    response = source.response
+                request = http.build_request(session.method, session.url, **session.request_args())
+                response = http.send(request, stream=True, follow_redirects=True)
+                try:
                     verdict = session.check(response)
                     if verdict is ResponseCheck.NO_CONTENT:
                         return
@@ -205,6 +211,8 @@ def _iter_session(session: StreamSession, client: httpx.Client | None) -> Iterat
                             yield from events
                         if decoder.exceeded:
                             raise session.too_large(decoder)
+                finally:
+                    response.close()
                 delay = session.after_end()
             except (httpx.HTTPError, ResponseError, EventTooLargeError) as exc:
                 delay = session.after_failure(exc)

@@ -74,6 +74,9 @@ DEFAULT_IDLE_TIMEOUT = 300.0
 #: low enough that a server that never ends a line cannot exhaust memory.
 DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
 
+#: Request headers the session sets itself, whatever the caller gave.
+_SET_BY_US = (b"accept", b"cache-control", b"last-event-id")
+
 OpenHook = Callable[[httpx.Response], object]
 ReconnectHook = Callable[[ReconnectAttempt], object]
 #: ``on_error(error)``: return seconds to retry after, ``None`` to let the policy decide,
@@ -162,8 +165,11 @@ class StreamSession:
         return None if retry is None else retry / 1000
 
     def request_args(self) -> dict[str, Any]:
-        """Keyword arguments for ``client.stream(method, url, ...)`` for the next connection."""
-        raw = [(k, v) for k, v in self._headers.raw if k.lower() != b"last-event-id"]
+        """Keyword arguments for ``client.build_request(method, url, ...)`` for the next
+        connection (sent with ``follow_redirects=True``)."""
+        raw = [(k, v) for k, v in self._headers.raw if k.lower() not in _SET_BY_US]
+        # As httpx-sse sends them: caches and proxies must not hold the stream back.
+        raw += [(b"Accept", b"text/event-stream"), (b"Cache-Control", b"no-store")]
         if self.last_event_id:
             # Encoded here: the spec says UTF-8, and httpx's default for str is ASCII.
             raw.append((b"Last-Event-ID", self.last_event_id.encode("utf-8")))
@@ -176,7 +182,6 @@ class StreamSession:
             # Reads wait `timeout` until the headers are in; connected() then gives the
             # body's reads idle_timeout.
             "timeout": httpx.Timeout(self.timeout),
-            "follow_redirects": True,
         }
 
     # -- what came back -------------------------------------------------------------
