@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from ._arguments import checked_client
 from ._exceptions import BODY_EXCERPT_BYTES, EventTooLargeError, ResponseError
 from ._models import Event
 from ._reconnect import ReconnectSpec
@@ -147,13 +148,25 @@ def iter_events(
     return _iter_session(session, client)
 
 
-async def _aiter_session(
+def _aiter_session(
     session: StreamSession,
     client: httpx.AsyncClient | None,
     pace: Callable[[int], Awaitable[object]] | None = None,
 ) -> AsyncIterator[Event]:
     """The events of ``session``; ``pace(chunk_bytes)``, if given, is awaited after each
-    chunk's events, before the next read (the widget uses it to read less often)."""
+    chunk's events, before the next read (the widget uses it to read less often).
+
+    A plain function, so a wrong ``client`` fails here, not at the first ``anext``.
+    """
+    checked_client(client, httpx.AsyncClient)
+    return _astream(session, client, pace)
+
+
+async def _astream(
+    session: StreamSession,
+    client: httpx.AsyncClient | None,
+    pace: Callable[[int], Awaitable[object]] | None,
+) -> AsyncIterator[Event]:
     http = client if client is not None else httpx.AsyncClient()
     try:
         while True:
@@ -191,6 +204,11 @@ async def _aiter_session(
 
 
 def _iter_session(session: StreamSession, client: httpx.Client | None) -> Iterator[Event]:
+    checked_client(client, httpx.Client)
+    return _stream(session, client)
+
+
+def _stream(session: StreamSession, client: httpx.Client | None) -> Iterator[Event]:
     http = client if client is not None else httpx.Client()
     try:
         while True:

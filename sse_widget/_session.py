@@ -37,6 +37,16 @@ from typing import Any
 
 import httpx
 
+from ._arguments import (
+    checked_content,
+    checked_headers,
+    checked_hook,
+    checked_limit,
+    checked_method,
+    checked_params,
+    checked_seconds,
+    json_body,
+)
 from ._decoder import EventDecoder
 from ._exceptions import (
     ConnectError,
@@ -99,7 +109,11 @@ class ResponseCheck(enum.Enum):
 
 
 class StreamSession:
-    """The state of one ``aiter_events``/``iter_events`` call, shared by its connections."""
+    """The state of one ``aiter_events``/``iter_events`` call, shared by its connections.
+
+    Every argument is checked here, so a mistake raises ``TypeError`` or ``ValueError``
+    at the call, before any request; ``json`` is serialized here, once.
+    """
 
     def __init__(
         self,
@@ -121,23 +135,34 @@ class StreamSession:
         self.url = _checked_url(url)
         if json is not None and content is not None:
             raise TypeError("pass json= or content=, not both")
-        has_body = json is not None or content is not None
-        self.method = (method or ("POST" if has_body else "GET")).upper()
-        for name, value in (("timeout", timeout), ("idle_timeout", idle_timeout)):
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be a positive number of seconds or None")
-        self.timeout = timeout
-        self.idle_timeout = idle_timeout
-        self.max_event_bytes = _checked_limit(max_event_bytes)
+        self.method = checked_method(method, has_body=json is not None or content is not None)
+        self.timeout = checked_seconds("timeout", timeout)
+        self.idle_timeout = checked_seconds("idle_timeout", idle_timeout)
+        self.max_event_bytes = checked_limit(max_event_bytes)
         self.policy: Reconnect | None = resolve_policy(reconnect)
-        self._headers = httpx.Headers(headers)
-        self._params = params
-        self._json = json
-        self._content = content
-        self._on_open = on_open
-        self._on_reconnect = on_reconnect
-        self._on_error = on_error
+        self._headers = checked_headers(headers)
+        self._params = checked_params(params)
+        self._content = checked_content(content)
+        if json is not None:
+            self._content = json_body(json)
+            if "content-type" not in self._headers:
+                self._headers["Content-Type"] = "application/json"
+        self._on_open = checked_hook("on_open", on_open)
+        self._on_reconnect = checked_hook("on_reconnect", on_reconnect)
+        self._on_error = checked_hook("on_error", on_error)
         self.shown_url = redact_url(str(self.url))
+        try:
+            # What the checks above leave to httpx (the URL with params merged, the
+            # encoding of each part) fails here rather than at the first connection.
+            httpx.Request(
+                self.method,
+                self.url,
+                params=self._params,
+                headers=self._headers,
+                content=self._content,
+            )
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"the request cannot be built: {exc}") from exc
 
         # A Last-Event-ID the caller sends resumes a stream saved earlier: it becomes the
         # stream's starting id (and is sent on the first request too).
@@ -177,7 +202,6 @@ class StreamSession:
         return {
             "headers": headers,
             "params": self._params,
-            "json": self._json,
             "content": self._content,
             # Reads wait `timeout` until the headers are in; connected() then gives the
             # body's reads idle_timeout.
@@ -345,18 +369,6 @@ def _checked_url(url: str | httpx.URL) -> httpx.URL:
         shown = redact_url(str(url))
         raise ValueError(f"url must be an absolute http:// or https:// URL, not {shown!r}")
     return parsed
-
-
-def _checked_limit(max_event_bytes: int | None) -> int | None:
-    if max_event_bytes is None:
-        return None
-    if isinstance(max_event_bytes, bool) or not isinstance(max_event_bytes, int):
-        raise TypeError(
-            f"max_event_bytes must be a positive int or None, not {type(max_event_bytes).__name__}"
-        )
-    if max_event_bytes <= 0:
-        raise ValueError(f"max_event_bytes must be a positive int or None, not {max_event_bytes}")
-    return max_event_bytes
 
 
 def _retry_after(error: StreamError | None) -> float | None:
