@@ -1,9 +1,10 @@
 """Build the front end (one bundled ES module) whenever the package is built.
 
 ``pip install .`` or ``pip install -e .`` runs ``npm ci`` (from the committed lock file)
-and ``npm run build`` (esbuild), which writes ``sse_widget/static/widget.js`` and
-``widget.css``. The bundle is rebuilt only when a source is newer than it. An sdist ships
-the built files, so installing from it needs no node.
+and ``npm run build`` (esbuild), which writes ``sse_widget/static/widget.js`` (the whole
+front end) and ``loader.js`` (what each widget carries). The bundle is rebuilt only when
+a source is newer than it. An sdist ships the built files, so installing from it needs
+no node.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-OUTPUTS = ("sse_widget/static/widget.js", "sse_widget/static/widget.css")
+OUTPUTS = ("sse_widget/static/widget.js", "sse_widget/static/loader.js")
 SOURCES = ("js", "package.json", "package-lock.json")
 
 

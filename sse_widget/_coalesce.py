@@ -2,83 +2,103 @@
 
 Jupyter drops widget messages above about 1000 per second and IOPub drops silently past
 1000 queued messages, so one message per token loses text. ``DeltaChannel`` keeps the
-whole text in the kernel and sends only what was appended since the last send, at most
-once per ``interval`` (28 per second by default), whatever the token rate. Each delta
-carries the generation (a restart starts a new one) and a sequence number starting at 1,
-so a view that missed one (or appeared late, or was reloaded) sees the gap and asks for a
-snapshot, which is sent in parts of at most ``SNAPSHOT_PART_CHARS`` so that no single
-message makes the browser parse a whole long document at once.
+text in the kernel and sends only what was appended since the last send, once per turn
+its ``Outbox`` gets from the kernel's ``MessageBudget`` (``_budget.py``: at most 60 a
+second for one widget, fewer when many share the kernel's 200), whatever the token rate.
+Each delta carries the generation (a restart starts a new one) and a sequence number
+starting at 1, so a view that missed one (or appeared late, or was reloaded) sees the gap
+and asks for a snapshot, which is sent in parts of at most ``SNAPSHOT_PART_CHARS`` so that
+no single message makes the browser parse a whole long document at once.
+
+The text kept is bounded by ``max_chars``: past it the oldest text goes, at a line break
+where one is near, in steps of about a sixteenth of the limit (so trimming costs little
+per character). ``dropped`` counts what went in UTF-16 code units, the unit of the
+view's strings, so the view drops exactly the same.
 
 The wire format (``msg:custom`` content), kernel to front end::
 
-    {"kind": "delta", "gen": g, "seq": n, "text": appended, "rows": [...]?, "stats": {...}?}
+    {"kind": "delta", "gen": g, "seq": n, "text": appended, "dropped": d?, "rows": [...]?,
+     "stats": {...}?}
     {"kind": "snapshot", "gen": g, "seq": n, "part": i, "parts": k, "text": piece,
-     "rows": [...]?, "stats": {...}?}
+     "dropped": d?, "rows": [...]?, "stats": {...}?}
 
-``rows`` (event rows for the events view) are sent only when the channel keeps rows.
-``stats`` rides along when ``set_stats`` gave new figures since the last message, so
-the live figures cost no messages of their own while text flows.
-The class is sans-I/O: it is given ``send``, ``schedule`` and ``clock`` functions.
+A delta means: append ``text``, then drop from the front of the text until ``dropped``
+units (the generation's total so far; sent once any were) are gone. A snapshot's parts
+are the kept text; ``dropped`` rides on part 0. ``rows`` (event rows for the events view)
+are sent only when the channel keeps rows. ``stats`` rides along when ``set_stats`` gave
+new figures since the last message, so the live figures cost no messages of their own
+while text flows.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SNAPSHOT_PART_CHARS", "DeltaChannel", "ReadPacer"]
+from ._budget import MessageBudget
 
-#: Seconds between deltas at most. 28 a second leaves room in a budget of 30 messages a
-#: second for the rare status changes, and keeps a token's wait in the kernel under 36 ms.
-DELTA_INTERVAL = 1 / 28
+__all__ = ["SNAPSHOT_PART_CHARS", "DeltaChannel", "ReadPacer", "utf16_length"]
+
 #: The largest piece of text in one snapshot message.
 SNAPSHOT_PART_CHARS = 65536
+#: Trimming frees this fraction of ``max_chars`` at once (and looks this far for a line
+#: break), so it runs once per that much text, not once per token.
+TRIM_FRACTION = 16
 
 Message = dict[str, Any]
-Schedule = Callable[[float, Callable[[], None]], object]
+
+
+def utf16_length(text: str) -> int:
+    """The length of ``text`` in a browser's string units (astral characters count 2).
+
+    >>> utf16_length("a\u00e9\U0001f600")
+    4
+    """
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
 
 
 class DeltaChannel:
-    """The kernel's copy of the text, and the rate-limited stream of deltas to views."""
+    """The kernel's copy of the text, and the stream of deltas to the views."""
 
     def __init__(
         self,
         send: Callable[[Message], None],
-        schedule: Schedule,
+        budget: MessageBudget,
         *,
-        interval: float = DELTA_INTERVAL,
         keep_rows: int = 0,
-        clock: Callable[[], float] = time.monotonic,
+        max_chars: int | None = None,
     ) -> None:
         self._send = send
-        self._schedule = schedule
-        self._clock = clock
-        self.interval = interval
+        self.outbox = budget.outbox(self._take, send)
         self.generation = 0
         #: The number of the last delta sent in this generation (0: none yet).
         self.seq = 0
+        self.max_chars = max_chars
         # append() runs on the streams thread while `text` may be read from the kernel's.
         self._lock = threading.Lock()
         self._chunks: list[str] = []
         self._length = 0
         self._pending: list[str] = []
+        #: What went from the front of this generation's text: characters, UTF-16 units.
+        self.dropped_chars = 0
+        self.dropped_units = 0
         self._keep_rows = keep_rows
         self._rows: deque[Message] = deque(maxlen=keep_rows or None)
         self._pending_rows: list[Message] = []
-        #: When the scheduled delta goes out (clock time), or None when none is scheduled.
-        self._due: float | None = None
-        self._last_send = float("-inf")
         #: How many snapshots were asked for and sent (over all generations).
         self.snapshots_sent = 0
         self._stats: Message | None = None
         self._stats_pending = False
+        self._force = False
 
     @property
     def text(self) -> str:
-        """All text appended in this generation."""
+        """The text kept of this generation (all of it, under ``max_chars``)."""
         with self._lock:
             if len(self._chunks) > 1:
                 self._chunks = ["".join(self._chunks)]
@@ -95,51 +115,64 @@ class DeltaChannel:
         """Start a new generation: empty text, sequence back to 0."""
         self.generation = generation
         self.seq = 0
-        self._stats, self._stats_pending = None, False
+        self._stats, self._stats_pending, self._force = None, False, False
         with self._lock:
             self._chunks, self._pending = [], []
             self._length = 0
+            self.dropped_chars = self.dropped_units = 0
         self._rows.clear()
         self._pending_rows = []
 
     def append(self, text: str, row: Message | None = None) -> None:
-        """Add text (and an event row); a delta goes out within ``interval``."""
+        """Add text (and an event row); a delta goes out on the outbox's next turn."""
         if text:
             with self._lock:
                 self._chunks.append(text)
                 self._length += len(text)
+                if self.max_chars is not None and self._length > self.max_chars:
+                    self._trim(self.max_chars)
             self._pending.append(text)
         if row is not None and self._keep_rows:
             self._rows.append(row)
             self._pending_rows.append(row)
-        if (text or row is not None) and self._due is None:
-            now = self._clock()
-            wait = max(0.0, self._last_send + self.interval - now)
-            self._due = now + wait
-            self._schedule(wait, self._on_timer)
+        if text or row is not None:
+            self.outbox.want_delta()
+
+    def _trim(self, limit: int) -> None:
+        """Drop the oldest text so that at most ``limit`` characters stay (lock held)."""
+        text = "".join(self._chunks)
+        slack = max(1, limit // TRIM_FRACTION)
+        least = len(text) - limit  # must go
+        # Cut after a line break if one is near, so the kept text starts with a line.
+        newline = text.rfind("\n", least, least + slack)
+        cut = newline + 1 if newline >= 0 else min(len(text), least + slack)
+        self.dropped_chars += cut
+        self.dropped_units += utf16_length(text[:cut])
+        kept = text[cut:]
+        self._chunks = [kept] if kept else []
+        self._length = len(kept)
 
     def set_stats(self, stats: Message) -> None:
-        """New live figures: they go out with the next delta (see ``flush``)."""
+        """New live figures: they go out with the next delta."""
         self._stats = stats
         self._stats_pending = True
 
+    def send_stats(self) -> None:
+        """Send the figures now (in a delta with no text if none flows)."""
+        if self._stats_pending:
+            self._force = True
+            self.outbox.want_delta()
+
     @property
     def next_send_in(self) -> float:
-        """Seconds until the scheduled delta goes out; 0 when none is scheduled."""
-        return 0.0 if self._due is None else max(0.0, self._due - self._clock())
+        """Seconds until the pending delta may go out; 0 when none is pending."""
+        return self.outbox.next_turn_in() if self._pending or self._pending_rows else 0.0
 
-    @property
-    def idle_for(self) -> float:
-        """Seconds since the last delta went out."""
-        return self._clock() - self._last_send
-
-    def flush(self, *, force: bool = False) -> bool:
-        """Send what is pending now, if anything; True if a delta went out.
-
-        ``force`` sends a delta even with no text, to carry new figures.
-        """
+    def _take(self) -> Message | None:
+        """The delta of everything pending now (the outbox's turn came), or None."""
+        force, self._force = self._force, False
         if not (self._pending or self._pending_rows or (force and self._stats_pending)):
-            return False
+            return None
         self.seq += 1
         message: Message = {
             "kind": "delta",
@@ -147,19 +180,25 @@ class DeltaChannel:
             "seq": self.seq,
             "text": "".join(self._pending),
         }
+        if self.dropped_units:
+            message["dropped"] = self.dropped_units
         if self._keep_rows:
             message["rows"] = self._pending_rows
         if self._stats_pending:
             message["stats"] = self._stats
             self._stats_pending = False
         self._pending, self._pending_rows = [], []
-        self._last_send = self._clock()
-        self._send(message)
-        return True
+        return message
+
+    def send_snapshot(self) -> None:
+        """Queue the whole state up to now, in parts, after whatever is pending."""
+        for message in self.snapshot():
+            self.outbox.put(functools.partial(self._send, message))
 
     def snapshot(self) -> list[Message]:
-        """The whole state up to the current ``seq``, in parts; pending text is flushed first."""
-        self.flush()
+        """The kept state up to the current ``seq``, in parts; pending text is sealed into
+        a delta first."""
+        self.outbox.seal()
         text = self.text
         pieces = [
             text[start : start + SNAPSHOT_PART_CHARS]
@@ -176,16 +215,14 @@ class DeltaChannel:
             }
             for index, piece in enumerate(pieces)
         ]
+        if self.dropped_units:
+            messages[0]["dropped"] = self.dropped_units
         if self._keep_rows:
             messages[0]["rows"] = list(self._rows)
         if self._stats is not None:
             messages[0]["stats"] = self._stats
         self.snapshots_sent += 1
         return messages
-
-    def _on_timer(self) -> None:
-        self._due = None
-        self.flush()
 
 
 class ReadPacer:

@@ -54,6 +54,27 @@ class StreamsThread:
         else:
             self.loop.call_soon_threadsafe(function, *args)
 
+    def run(self, function: Callable[[], object], timeout: float = 5.0) -> None:
+        """Call ``function()`` on the streams loop and wait (at most ``timeout``) for it;
+        call it here if the thread is not running (nothing else can touch its state then,
+        and starting a thread at interpreter exit fails)."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+        if self.in_thread() or loop is None or thread is None or not thread.is_alive():
+            function()
+            return
+        done = concurrent.futures.Future[None]()
+
+        def call() -> None:
+            try:
+                function()
+                done.set_result(None)
+            except BaseException as exc:  # handed to the waiting thread
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(call)
+        done.result(timeout)
+
     def stop(self, timeout: float = 2.0) -> None:
         """Cancel every task and end the thread (at interpreter exit; tests)."""
         with self._lock:

@@ -22,6 +22,8 @@ class StreamStats:
         self.events = 0
         self.bytes = 0
         self.reconnects = 0
+        #: Characters of text dropped from the front to keep within ``max_chars``.
+        self.chars_dropped = 0
         self.usage: dict[str, Any] | None = None
 
     def opened(self) -> None:
@@ -55,6 +57,7 @@ class StreamStats:
             # Tokens after the first, over the time since it: the model's speed, not TTFT's.
             "tokens_per_s": round((self.tokens - 1) / streaming, 1) if streaming > 0 else None,
             "reconnects": self.reconnects,
+            "chars_dropped": self.chars_dropped,
             "usage": self.usage,
         }
 

@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -48,15 +48,25 @@ import httpx
 import traitlets
 
 from ._api import _aiter_session
+from ._budget import MessageBudget
 from ._coalesce import DeltaChannel, ReadPacer
-from ._exceptions import ResponseError, StreamError
+from ._exceptions import ResponseError, RetriesExhaustedError, StreamError
 from ._formats import FormatSpec, get_extractor
+from ._front_end import (
+    STATIC,
+    ensure_module_widget,
+    hot_reload,
+    loader_source,
+    module_key,
+    module_parts,
+)
 from ._loop import streams_thread
 from ._models import Event, ReconnectAttempt
 from ._reconnect import ReconnectSpec
 from ._redact import redact_url
 from ._session import (
     DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_TIMEOUT,
     ErrorHook,
     OpenHook,
@@ -68,12 +78,6 @@ __all__ = ["StreamWidget"]
 
 logger = logging.getLogger("sse_widget")
 
-_STATIC = Path(__file__).parent / "static"
-_MISSING_FRONT_END = """
-export default { render({ el }) {
-  el.textContent = "sse_widget: the front end is not built (run `npm ci && npm run build`).";
-} };
-"""
 RENDERS = ("markdown", "text", "events")
 _ACTIVE = ("connecting", "streaming", "reconnecting")
 #: Seconds between stats updates sent to the front end while streaming.
@@ -87,9 +91,16 @@ ROW_DATA_CHARS = 2000
 FINAL_MARKDOWN_CHARS = 65536
 
 
-def _front_end(name: str, fallback: str) -> str | Path:
-    path = _STATIC / name
-    return path if path.is_file() else fallback
+#: Characters of text a widget keeps by default (``max_chars``).
+DEFAULT_MAX_CHARS = 2_000_000
+
+
+def _schedule(delay: float, callback: Callable[[], None]) -> object:
+    return streams_thread.loop.call_later(delay, callback)
+
+
+#: Every widget of the kernel sends through this one budget (see _budget.py).
+kernel_budget = MessageBudget(_schedule)
 
 
 class StreamWidget(anywidget.AnyWidget):
@@ -115,8 +126,9 @@ class StreamWidget(anywidget.AnyWidget):
     policy decides) or raise to stop; ``on_close()`` runs once when the stream ends.
     """
 
-    _esm = _front_end("widget.js", _MISSING_FRONT_END)
-    _css = _front_end("widget.css", "")
+    # A small loader that finds the front end the kernel sends once (see _front_end.py);
+    # the whole module, watched, under anywidget's hot reload.
+    _esm = (STATIC / "widget.js") if hot_reload() else loader_source()
 
     status = traitlets.Unicode("idle", read_only=True).tag(sync=True)
     render = traitlets.Unicode("markdown", read_only=True).tag(sync=True)
@@ -133,6 +145,8 @@ class StreamWidget(anywidget.AnyWidget):
     # A random id, so that the front end can hand a drawn view over to the new view that
     # JupyterLab makes when this widget's display is updated (see js/widget.js).
     _view_key = traitlets.Unicode(read_only=True).tag(sync=True)
+    # Which build of the front end the loader waits for.
+    _module_key = traitlets.Unicode(read_only=True).tag(sync=True)
 
     def __init__(
         self,
@@ -156,6 +170,8 @@ class StreamWidget(anywidget.AnyWidget):
         on_close: Callable[[], object] | None = None,
         max_events: int = 1000,
         max_event_rows: int = 500,
+        max_chars: int | None = DEFAULT_MAX_CHARS,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         allow_remote_images: bool = False,
     ) -> None:
         if render not in RENDERS:
@@ -163,6 +179,19 @@ class StreamWidget(anywidget.AnyWidget):
                 f"render must be one of {', '.join(map(repr, RENDERS))}, not {render!r}"
             )
         get_extractor(format)  # a bad format fails here, not later on the streams thread
+        for name, callback in (
+            ("on_message", on_message),
+            ("on_close", on_close),
+        ):
+            if callback is not None and not callable(callback):
+                raise TypeError(f"{name} must be callable, not {type(callback).__name__}")
+        for name, count in (("max_events", max_events), ("max_event_rows", max_event_rows)):
+            _check_count(name, count)
+        if max_chars is not None:
+            _check_count("max_chars", max_chars)
+        for name, flag in (("autostart", autostart), ("allow_remote_images", allow_remote_images)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be True or False, not {flag!r}")
         self._format = format
         self._on_open = on_open
         self._on_message = on_message
@@ -179,31 +208,38 @@ class StreamWidget(anywidget.AnyWidget):
             "reconnect": reconnect,
             "client": client,
             "on_error": on_error,
+            "max_event_bytes": max_event_bytes,
         }
         self._open_stream()  # checks the request's arguments now, on the caller's thread
-        super().__init__(allow_remote_images=allow_remote_images)
+        # Every message this widget sends goes through its channel's outbox, so the
+        # channel exists before the first one (the state sent below).
+        self._channel = DeltaChannel(
+            self._send_now,
+            kernel_budget,
+            keep_rows=max_event_rows if render == "events" else 0,
+            max_chars=max_chars,
+        )
         # The URL as httpx will send it (params replace or extend the query, as httpx does).
         shown = httpx.Request("GET", url, params=params).url
         has_body = json is not None or content is not None
-        with self.hold_sync():  # one state message, not one per trait
-            self.set_trait("method", (method or ("POST" if has_body else "GET")).upper())
-            self.set_trait("display_url", redact_url(str(shown)))
-            self.set_trait("render", render)
-            self.set_trait("max_event_rows", max_event_rows)
-            self.set_trait("_view_key", uuid.uuid4().hex)
+        # Set before the comm opens, so they travel in its one opening message.
+        self.set_trait("method", (method or ("POST" if has_body else "GET")).upper())
+        self.set_trait("display_url", redact_url(str(shown)))
+        self.set_trait("render", render)
+        self.set_trait("max_event_rows", max_event_rows)
+        self.set_trait("_view_key", uuid.uuid4().hex)
+        self.set_trait("_module_key", module_key())
+        ensure_module_widget()  # before this widget's comm opens: the page gets it first
+        super().__init__(allow_remote_images=allow_remote_images)
         self._path = shown.path
 
-        self._channel = DeltaChannel(
-            self._send_message,
-            self._schedule,
-            keep_rows=max_event_rows if render == "events" else 0,
-        )
         # Reads a slow stream once per delta instead of once per token (see _coalesce.py).
         self._pacer = ReadPacer(self._channel)
         self._events: deque[Event] = deque(maxlen=max_events)
         self._stats = StreamStats()
         self._error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.TimerHandle | None = None
         self._started = False
         self._finished = threading.Event()
         self._displays: list[Any] = []
@@ -215,7 +251,8 @@ class StreamWidget(anywidget.AnyWidget):
 
     @property
     def text(self) -> str:
-        """The text received so far."""
+        """The text received so far (its last ``max_chars`` characters: see
+        ``stats["chars_dropped"]`` for what went before)."""
         return self._channel.text
 
     @property
@@ -273,6 +310,13 @@ class StreamWidget(anywidget.AnyWidget):
     def close(self) -> None:
         """Stop the stream (closing its connection) and close the widget's views."""
         self.stop()
+        channel: DeltaChannel | None = self.__dict__.get("_channel")  # None: __init__ failed
+        if channel is not None and not channel.outbox.closed:
+            if self.comm is not None:
+                # What is queued (the end's state and display update) goes now, then
+                # nothing more.
+                streams_thread.run(channel.outbox.drain)
+            streams_thread.run(channel.outbox.close)
         super().close()
 
     def wait(self, timeout: float | None = None) -> str:
@@ -327,14 +371,22 @@ class StreamWidget(anywidget.AnyWidget):
         return data, metadata
 
     def _update_displays(self) -> None:
+        """Queue the update of every display of this widget; it counts in the budget."""
         if not self._displays:
             return
+        # Built now: the update must show the end even if the widget is closed before
+        # its turn comes.
         data, metadata = self._repr_mimebundle_()
-        for handle in self._displays:
-            try:
-                handle.update(data, metadata=metadata, raw=True)
-            except Exception:  # a closed kernel connection must not break the stream's end
-                logger.debug("could not update a display", exc_info=True)
+        handles = list(self._displays)
+
+        def update() -> None:
+            for handle in handles:
+                try:
+                    handle.update(data, metadata=metadata, raw=True)
+                except Exception:  # a closed kernel connection must not break the end
+                    logger.debug("could not update a display", exc_info=True)
+
+        self._channel.outbox.put(update)
 
     # -- the stream, on the streams thread ----------------------------------------
 
@@ -373,7 +425,7 @@ class StreamWidget(anywidget.AnyWidget):
         stats = self._stats  # made by start()
         extractor = get_extractor(self._format)
         keep_rows = self.render == "events"
-        ticker = asyncio.get_running_loop().call_later(STATS_INTERVAL, self._tick)
+        self._schedule_tick(generation)
         outcome = "done"
         try:
             async for event in events:
@@ -393,6 +445,7 @@ class StreamWidget(anywidget.AnyWidget):
                         "data": event.data[:ROW_DATA_CHARS],
                     }
                 channel.append(token or "", row)
+                stats.chars_dropped = channel.dropped_chars
                 if extractor.usage is not stats.usage:
                     stats.usage = extractor.usage
         except asyncio.CancelledError:
@@ -401,7 +454,9 @@ class StreamWidget(anywidget.AnyWidget):
             outcome = "error"
             self._error = exc
         finally:
-            ticker.cancel()
+            if self._ticker is not None:
+                self._ticker.cancel()
+                self._ticker = None
             with contextlib.suppress(Exception):
                 await events.aclose()  # type: ignore[attr-defined]
             self._finish(outcome)
@@ -409,7 +464,7 @@ class StreamWidget(anywidget.AnyWidget):
     def _finish(self, outcome: str) -> None:
         self._stats.end()
         self._publish_stats()
-        self._channel.flush(force=True)
+        self._channel.send_stats()
         with self.hold_sync():
             self.set_trait("reconnect_info", {})
             if self._error is not None:
@@ -422,7 +477,8 @@ class StreamWidget(anywidget.AnyWidget):
                 self._on_close()
             except Exception:
                 logger.exception("on_close raised")
-        self._finished.set()
+        # wait() returns once the views have been told everything, the end included.
+        self._channel.outbox.then(self._finished.set)
 
     def _opened(self, response: httpx.Response) -> None:
         self._stats.opened()
@@ -444,42 +500,69 @@ class StreamWidget(anywidget.AnyWidget):
         )
         self.set_trait("status", "reconnecting")
 
-    def _tick(self) -> None:
-        if self._task is None:
+    def _schedule_tick(self, generation: int) -> None:
+        # One timer per widget: a restart's stream replaces the last one's.
+        if self._ticker is not None:
+            self._ticker.cancel()
+        self._ticker = streams_thread.loop.call_later(STATS_INTERVAL, self._tick, generation)
+
+    def _tick(self, generation: int) -> None:
+        if self._task is None or generation != self.generation:
             return
         self._publish_stats()
-        if self._channel.idle_for >= STATS_INTERVAL:
-            self._channel.flush(force=True)  # no text is flowing to carry them
-        asyncio.get_running_loop().call_later(STATS_INTERVAL, self._tick)
+        self._channel.send_stats()  # rides on the next delta, or goes alone if none flows
+        self._schedule_tick(generation)
 
     def _publish_stats(self) -> None:
         stats = self._stats.as_dict()
         self.set_trait("stats", stats)
         self._channel.set_stats(stats)
 
-    def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
-        streams_thread.loop.call_later(delay, callback)
+    # -- messages to the front end: every one waits for its turn in the budget ----
 
-    def _send_message(self, message: dict[str, Any]) -> None:
-        self.send(message)
+    def _send(self, msg: dict[str, Any], buffers: Any = None) -> None:
+        # ipywidgets sends state updates and custom messages through here, from any
+        # thread; they go out in order, on the streams thread, when the budget allows.
+        channel = self.__dict__.get("_channel")
+        if self.comm is None or channel is None:
+            # Not open yet (anywidget's traits, added before the comm opens, are in its
+            # opening message anyway) or closed: nothing to send, as in ipywidgets.
+            return
+        streams_thread.call(
+            channel.outbox.put, lambda: super(StreamWidget, self)._send(msg, buffers)
+        )
+
+    def _send_now(self, message: dict[str, Any]) -> None:
+        """Send a custom message now (its turn has come)."""
+        super()._send({"method": "custom", "content": message})
 
     def _on_front_end_message(self, _widget: object, content: Any, _buffers: object) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
         if kind == "sync":
-            streams_thread.call(self._send_snapshot)
+            streams_thread.call(self._channel.send_snapshot)
         elif kind == "stop":
             self.stop()
         elif kind == "restart":
             self.restart()
+        elif kind == "module":
+            streams_thread.call(self._send_module)
 
-    def _send_snapshot(self) -> None:
-        for message in self._channel.snapshot():
-            self.send(message)
+    def _send_module(self) -> None:
+        # A host that never loaded the kernel's module widget (marimo) asks here.
+        for message in module_parts():
+            self._channel.outbox.put(functools.partial(self._send_now, message))
+
+
+def _check_count(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
 
 
 def _describe_error(error: BaseException) -> dict[str, Any]:
     info: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
-    if isinstance(error, ResponseError):
+    if isinstance(error, (ResponseError, RetriesExhaustedError)) and error.status_code:
         info["status_code"] = error.status_code
         info["body"] = error.body
     elif not isinstance(error, StreamError):
