@@ -137,7 +137,11 @@ function rehome(key, el) {
     el.append(view.root);
     view.owners += 1;
     // Out of the page, the body lost its scroll offset; `el` joins the page later.
-    whenConnected(view.root, () => view.follower.restore());
+    whenConnected(view.root, () => {
+      view.follower.restore();
+      // A count that stays: what took place can be checked after the fact.
+      view.root.dataset.takenOver = String(Number(view.root.dataset.takenOver ?? 0) + 1);
+    });
     return view;
   }
   return null;

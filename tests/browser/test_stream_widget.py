@@ -104,7 +104,8 @@ def test_tokens_stream_in_order_and_the_final_text_is_the_answer(notebook: Noteb
     # The final display update (the answer saved in the notebook) made JupyterLab create
     # a new view: it took the drawn one over, and no second snapshot was needed.
     assert view.evaluate("el => el.drawnWhileStreaming") is True
-    assert sent == 1  # the one the view asked for when it appeared
+    # At most the one the view asked for if it appeared after the first delta went out.
+    assert sent <= 1
     notebook.screenshot("done", view)
 
 
@@ -405,12 +406,13 @@ def test_the_view_keeps_its_place_when_the_finished_output_is_re_rendered(
         notebook.page.mouse.wheel(0, -200)
         expect(view.locator(".sse-widget-jump")).to_be_visible()
     top = settled_scroll_top(body)
-    parent = body.evaluate_handle("el => el.closest('.sse-widget').parentElement")
     wait_status(view, "done")
+    # The re-render may be over already: wait for the state it leaves (the view taken
+    # over, back in the page, its place restored), not for the re-render itself.
     notebook.page.wait_for_function(
-        "([el, before]) => el.isConnected && el.closest('.sse-widget').parentElement !== before",
-        arg=[handle, parent],
-        timeout=10_000,
+        "el => el.isConnected && Number(el.closest('.sse-widget').dataset.takenOver) >= 1",
+        arg=handle,
+        timeout=20_000,
     )
     time.sleep(0.3)  # a few frames
     gap = body.evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight")
