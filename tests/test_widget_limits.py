@@ -11,8 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback import serve, silent
 
-from sse_widget import MockServer, StreamWidget, iter_events
+from sse_widget import (
+    ConnectError,
+    EventTooLargeError,
+    MockServer,
+    RetriesExhaustedError,
+    StreamWidget,
+    iter_events,
+)
 from sse_widget._front_end import ModuleWidget, module_key, module_parts, module_source
 from tests.test_widget import Recorder, from_front_end, mock, recorder
 
@@ -217,3 +225,47 @@ def test_widget_arguments_are_checked_at_the_call(
 ) -> None:
     with pytest.raises(error, match=message):
         StreamWidget("http://127.0.0.1:9/", **kwargs)
+
+
+# -- hostile servers, through the widget ---------------------------------------------
+
+
+def test_a_silent_server_leaves_connecting_with_a_typed_error(recorder: Recorder) -> None:
+    with serve(silent) as server:
+        started = time.monotonic()
+        widget = StreamWidget(server.url + "/v1/chat/completions", json={}, timeout=0.5)
+        with pytest.raises(RetriesExhaustedError) as caught:
+            widget.wait(20)
+        elapsed = time.monotonic() - started
+        assert isinstance(caught.value.last_error, ConnectError)
+        assert "no response from" in str(caught.value)
+        assert widget.status == "error"
+        assert widget.error_info["type"] == "RetriesExhaustedError"
+        # Three tries of 0.5 s and two short waits, not minutes.
+        assert 1.5 <= elapsed < 8, elapsed
+        assert len(server.connections) == 3
+        widget.close()
+
+
+def test_an_event_past_max_event_bytes_ends_the_stream_with_the_text_so_far(
+    recorder: Recorder, mock: MockServer
+) -> None:
+    url = mock.url_for("/stream", count=5, huge=50_000)  # the first event is 50 KB
+    widget = StreamWidget(url, format="text", render="text", max_event_bytes=10_000)
+    with pytest.raises(EventTooLargeError, match="max_event_bytes") as caught:
+        widget.wait(10)
+    assert caught.value.limit == 10_000
+    assert widget.status == "error"
+    assert widget.error_info["type"] == "EventTooLargeError"
+    widget.close()
+
+
+def test_a_persistent_http_error_carries_its_response_in_the_widget(
+    recorder: Recorder, mock: MockServer
+) -> None:
+    widget = StreamWidget(mock.url_for("/stream", status=500), format="text")
+    with pytest.raises(RetriesExhaustedError) as caught:
+        widget.wait(15)
+    assert caught.value.status_code == 500
+    assert widget.error_info["status_code"] == 500
+    widget.close()
