@@ -281,7 +281,9 @@ class StreamWidget(anywidget.AnyWidget):
             return
         events = self._open_stream()
         generation = self.generation + 1
-        self._finished.clear()
+        # A new event per run: the last run's end, still on its way to the views, must
+        # not end this one's wait().
+        self._finished = threading.Event()
         self._error = None
         self._stats = StreamStats()
         with self.hold_sync():
@@ -291,7 +293,7 @@ class StreamWidget(anywidget.AnyWidget):
             self.set_trait("reconnect_info", {})
             self.set_trait("status", "connecting")
         self._started = True
-        streams_thread.call(self._launch, events, generation)
+        streams_thread.call(self._launch, events, generation, self._finished)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Cancel the stream and close its connection; returns once it has stopped."""
@@ -403,22 +405,26 @@ class StreamWidget(anywidget.AnyWidget):
         if wait > 0:
             await asyncio.sleep(wait)
 
-    def _launch(self, events: AsyncIterator[Event], generation: int) -> None:
-        task = streams_thread.loop.create_task(self._run(events, generation))
-        task.add_done_callback(self._task_done)
+    def _launch(
+        self, events: AsyncIterator[Event], generation: int, finished: threading.Event
+    ) -> None:
+        task = streams_thread.loop.create_task(self._run(events, generation, finished))
+        task.add_done_callback(functools.partial(self._task_done, finished))
         self._task = task
 
     def _cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
 
-    def _task_done(self, task: asyncio.Task[None]) -> None:
+    def _task_done(self, finished: threading.Event, task: asyncio.Task[None]) -> None:
         # A task cancelled before its first step never enters _run's try/finally (_run
         # itself swallows cancellation, so only that task ends up cancelled).
         if task.cancelled():
-            self._finish("stopped")
+            self._finish("stopped", finished)
 
-    async def _run(self, events: AsyncIterator[Event], generation: int) -> None:
+    async def _run(
+        self, events: AsyncIterator[Event], generation: int, finished: threading.Event
+    ) -> None:
         channel = self._channel
         channel.reset(generation)
         self._events.clear()
@@ -459,9 +465,9 @@ class StreamWidget(anywidget.AnyWidget):
                 self._ticker = None
             with contextlib.suppress(Exception):
                 await events.aclose()  # type: ignore[attr-defined]
-            self._finish(outcome)
+            self._finish(outcome, finished)
 
-    def _finish(self, outcome: str) -> None:
+    def _finish(self, outcome: str, finished: threading.Event) -> None:
         self._stats.end()
         self._publish_stats()
         self._channel.send_stats()
@@ -478,7 +484,7 @@ class StreamWidget(anywidget.AnyWidget):
             except Exception:
                 logger.exception("on_close raised")
         # wait() returns once the views have been told everything, the end included.
-        self._channel.outbox.then(self._finished.set)
+        self._channel.outbox.then(finished.set)  # this run's event (see start)
 
     def _opened(self, response: httpx.Response) -> None:
         self._stats.opened()
