@@ -66,7 +66,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -78,7 +77,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 HERE = Path(__file__).resolve().parent
@@ -88,7 +86,7 @@ for _path in (str(HERE), str(ROOT)):
         sys.path.insert(0, _path)
 
 import common  # noqa: E402
-from browser_server import markdown_document  # noqa: E402
+from browser_server import TokenServer, markdown_document  # noqa: E402
 
 from tests.browser.lab import LabServer, Notebook, launch_chromium  # noqa: E402
 
@@ -159,59 +157,6 @@ SMOKE = Config(
     fresh_notebooks=False,
     watchdog_s=150,
 )
-
-
-# -- the token server -----------------------------------------------------------------
-
-
-class TokenServer:
-    """``browser_server.py`` in a process of its own; its URL and its records."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "browser_server.py")],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        found = re.fullmatch(r"port (\d+)\n", line)
-        if not found:
-            self.close()
-            raise RuntimeError(f"the token server did not start: {line!r}")
-        self.base = f"http://127.0.0.1:{found.group(1)}"
-        self.client = httpx.Client(base_url=self.base, timeout=10.0)
-
-    def url(self, **query: Any) -> str:
-        return str(httpx.URL(f"{self.base}/stream", params=query))
-
-    def go(self, run: str) -> None:
-        self.client.post("/go", params={"id": run}).raise_for_status()
-
-    def log(self, run: str) -> dict[str, Any]:
-        log: dict[str, Any] = self.client.get("/log", params={"id": run}).json()
-        return log
-
-    def report(self, run: str, timeout: float) -> dict[str, Any] | None:
-        """What the kernel posted for ``run``; ``None`` if nothing came within ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            response = self.client.get("/report", params={"id": run})
-            if response.status_code == 200:
-                report: dict[str, Any] = response.json()
-                return report
-            time.sleep(0.1)
-        return None
-
-    def close(self) -> None:
-        with contextlib.suppress(AttributeError):
-            self.client.close()
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 # -- code run in the kernel -----------------------------------------------------------
@@ -606,6 +551,26 @@ def emit_times(log: dict[str, Any]) -> list[float]:
 
 def new_run() -> str:
     return uuid.uuid4().hex[:10]
+
+
+@contextlib.contextmanager
+def lab_and_chromium(name: str) -> Iterator[tuple[LabServer, Browser, TokenServer]]:
+    """The token server, a JupyterLab (its state in a temporary folder) and Chromium;
+    all stopped on exit."""
+    server = TokenServer()
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix=f"{name}-") as tmp,
+            LabServer.running(Path(tmp)) as lab,
+            sync_playwright() as playwright,
+        ):
+            browser = launch_chromium(playwright)
+            try:
+                yield lab, browser, server
+            finally:
+                browser.close()
+    finally:
+        server.close()
 
 
 class Bench:
@@ -1049,62 +1014,49 @@ def run(cfg: Config, smoke: bool, trace: str | None = None) -> dict[str, Any]:
 
     started = time.monotonic()
     results: dict[str, Any] = {"smoke": smoke, "config": asdict(cfg), "load": os.getloadavg()}
-    server = TokenServer()
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp,
-            LabServer.running(Path(tmp)) as lab,
-            sync_playwright() as playwright,
-        ):
-            browser = launch_chromium(playwright)
+    with lab_and_chromium("bench-browser") as (lab, browser, server):
+        results["jupyterlab"] = jupyterlab.__version__
+        results["chromium"] = f"Chromium {browser.version}"
+        bench = Bench(lab, browser, server, cfg)
+        phases = results["phase_seconds"] = {"start": time.monotonic() - started}
+
+        def lap(name: str) -> None:
+            phases[name] = time.monotonic() - started - sum(phases.values())
+
+        with bench.notebook("widget") as notebook:
+            # A first stream loads the widget's module in the page; not measured.
+            warm = server.url(id=new_run(), rate=1000, count=50)
+            notebook.run(
+                f"_warm = StreamWidget({warm!r}, render='text')\ndisplay(_warm)\n_warm.wait(30)"
+            )
+            lap("open widget notebook")
+            results["latency"] = [
+                bench.latency(notebook, rate, seconds) for rate, seconds in cfg.latency
+            ]
+            lap("latency")
+            results["cpu"] = bench.cpu(notebook)
+            lap("cpu")
+            if trace:  # a Chrome trace of the markdown run, for chrome://tracing
+                browser.start_tracing(page=notebook.page, path=trace, categories=TRACE)
             try:
-                results["jupyterlab"] = jupyterlab.__version__
-                results["chromium"] = f"Chromium {browser.version}"
-                bench = Bench(lab, browser, server, cfg)
-                phases = results["phase_seconds"] = {"start": time.monotonic() - started}
-
-                def lap(name: str) -> None:
-                    phases[name] = time.monotonic() - started - sum(phases.values())
-
-                with bench.notebook("widget") as notebook:
-                    # A first stream loads the widget's module in the page; not measured.
-                    warm = server.url(id=new_run(), rate=1000, count=50)
-                    notebook.run(
-                        f"_warm = StreamWidget({warm!r}, render='text')\n"
-                        "display(_warm)\n_warm.wait(30)"
-                    )
-                    lap("open widget notebook")
-                    results["latency"] = [
-                        bench.latency(notebook, rate, seconds) for rate, seconds in cfg.latency
-                    ]
-                    lap("latency")
-                    results["cpu"] = bench.cpu(notebook)
-                    lap("cpu")
-                    if trace:  # a Chrome trace of the markdown run, for chrome://tracing
-                        browser.start_tracing(page=notebook.page, path=trace, categories=TRACE)
-                    try:
-                        results["markdown"] = bench.markdown(notebook)
-                    finally:
-                        if trace:
-                            browser.stop_tracing()
-                    lap("markdown")
-                results["alternatives"] = []
-                kinds = [*LOOP_CONSUMERS, "StreamWidget"]
-                cases = [(kind, rate) for kind in kinds for rate in cfg.compare_rates]
-                if cfg.fresh_notebooks:
-                    for kind, rate in cases:
-                        slug = re.sub(r"\W+", "-", f"{kind}-{rate}").strip("-")
-                        with bench.notebook(slug) as notebook:
-                            results["alternatives"].append(bench.consumer(notebook, kind, rate))
-                else:
-                    with bench.notebook("alternatives") as notebook:
-                        for kind, rate in cases:
-                            results["alternatives"].append(bench.consumer(notebook, kind, rate))
-                lap("alternatives")
+                results["markdown"] = bench.markdown(notebook)
             finally:
-                browser.close()
-    finally:
-        server.close()
+                if trace:
+                    browser.stop_tracing()
+            lap("markdown")
+        results["alternatives"] = []
+        kinds = [*LOOP_CONSUMERS, "StreamWidget"]
+        cases = [(kind, rate) for kind in kinds for rate in cfg.compare_rates]
+        if cfg.fresh_notebooks:
+            for kind, rate in cases:
+                slug = re.sub(r"\W+", "-", f"{kind}-{rate}").strip("-")
+                with bench.notebook(slug) as notebook:
+                    results["alternatives"].append(bench.consumer(notebook, kind, rate))
+        else:
+            with bench.notebook("alternatives") as notebook:
+                for kind, rate in cases:
+                    results["alternatives"].append(bench.consumer(notebook, kind, rate))
+        lap("alternatives")
     md = results["markdown"]
     # A tenth without a long task had none over 50 ms: count it as 50.
     tenths = [max(TARGET_LONGEST_TASK_MS, v) for v in md["longest_task_by_tenth_ms"]]
@@ -1149,9 +1101,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if watchdog:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, previous)
-    print(report(results, cfg))
-    print(f"\n({results['seconds']:.0f} s)")
-    saved: dict[str, Any] = common.save(args.json, results)
+    saved: dict[str, Any] = common.finish(args.json, results, report(results, cfg))
     return saved
 
 

@@ -3,7 +3,8 @@
 It runs as a process of its own (``python benchmarks/browser_server.py`` prints
 ``port N`` and serves on 127.0.0.1 until killed), for two reasons: the kernel's CPU
 figure must not include the server's, and the emit timestamps must not wait on the
-kernel's GIL. Latency is then "token written to the socket" (here, ``time.time()``) to
+kernel's GIL. ``TokenServer`` (below) starts it so for a benchmark and reads its records.
+Latency is then "token written to the socket" (here, ``time.time()``) to
 "token in the page's DOM" (the page's ``Date.now()``): the same machine clock.
 
 Endpoints (``id`` names a run; everything about it is kept for the benchmark to fetch):
@@ -28,10 +29,13 @@ Endpoints (``id`` names a run; everything about it is kept for the benchmark to 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +43,8 @@ from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import httpx
 
 #: How long a gated stream waits for its go before giving up.
 GATE_TIMEOUT_S = 120.0
@@ -293,6 +299,59 @@ class Handler(BaseHTTPRequestHandler):
                 # Sleep until the next token falls due; the OS may wake us late, and then
                 # everything overdue goes in one write (its real time is what is recorded).
                 time.sleep(max(0.0, start + sent / rate - time.monotonic()))
+
+
+# -- its handle, for the benchmarks ---------------------------------------------------
+
+
+class TokenServer:
+    """``browser_server.py`` in a process of its own; its URL and its records."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        found = re.fullmatch(r"port (\d+)\n", line)
+        if not found:
+            self.close()
+            raise RuntimeError(f"the token server did not start: {line!r}")
+        self.base = f"http://127.0.0.1:{found.group(1)}"
+        self.client = httpx.Client(base_url=self.base, timeout=10.0)
+
+    def url(self, **query: Any) -> str:
+        return str(httpx.URL(f"{self.base}/stream", params=query))
+
+    def go(self, run: str) -> None:
+        self.client.post("/go", params={"id": run}).raise_for_status()
+
+    def log(self, run: str) -> dict[str, Any]:
+        log: dict[str, Any] = self.client.get("/log", params={"id": run}).json()
+        return log
+
+    def report(self, run: str, timeout: float) -> dict[str, Any] | None:
+        """What the kernel posted for ``run``; ``None`` if nothing came within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self.client.get("/report", params={"id": run})
+            if response.status_code == 200:
+                report: dict[str, Any] = response.json()
+                return report
+            time.sleep(0.1)
+        return None
+
+    def close(self) -> None:
+        with contextlib.suppress(AttributeError):
+            self.client.close()
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def main() -> None:

@@ -23,3 +23,10 @@ def save(path: str | None, results: Any) -> Any:
         with open(path, "w") as file:
             json.dump(results, file, indent=2)
     return results
+
+
+def finish(path: str | None, results: Any, table: str) -> Any:
+    """Print a script's table and its run time (``results["seconds"]``); save as ``save``."""
+    print(table)
+    print(f"\n({results['seconds']:.0f} s)")
+    return save(path, results)

@@ -29,11 +29,17 @@ sys.path.insert(0, str(HERE))
 import bench_browser  # noqa: E402
 import bench_client  # noqa: E402
 import bench_kernel  # noqa: E402
+import bench_real_use  # noqa: E402
 
 SECTIONS: list[tuple[str, str, Callable[[list[str]], Any]]] = [
     ("client", "1. Client throughput", bench_client.main),
     ("kernel", "2, 3. The widget pipeline and the alternatives, in a kernel", bench_kernel.main),
     ("browser", "3, 4. In a real browser", bench_browser.main),
+    (
+        "real_use",
+        "5. Real use: memory of a feed over time, bytes per new widget, 50 widgets at once",
+        bench_real_use.main,
+    ),
 ]
 
 
