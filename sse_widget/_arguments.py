@@ -20,6 +20,8 @@ import httpx
 __all__ = [
     "checked_client",
     "checked_content",
+    "checked_count",
+    "checked_flag",
     "checked_headers",
     "checked_hook",
     "checked_limit",
@@ -164,6 +166,23 @@ def checked_limit(max_event_bytes: object) -> int | None:
     if max_event_bytes <= 0:
         raise ValueError(f"max_event_bytes must be a positive int or None, not {max_event_bytes}")
     return max_event_bytes
+
+
+def checked_count(name: str, value: object, *, none: bool = False) -> int | None:
+    """A count of at least 1 (``None`` too, if ``none``: no limit)."""
+    if value is None and none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {_kind(value)}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def checked_flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {value!r}")
+    return value
 
 
 def checked_hook(name: str, hook: Any) -> Callable[..., Any] | None:

@@ -48,6 +48,7 @@ import httpx
 import traitlets
 
 from ._api import _aiter_session
+from ._arguments import checked_count, checked_flag, checked_hook
 from ._budget import MessageBudget
 from ._coalesce import DeltaChannel, ReadPacer
 from ._exceptions import ResponseError, RetriesExhaustedError, StreamError
@@ -62,6 +63,7 @@ from ._front_end import (
 )
 from ._loop import streams_thread
 from ._models import Event, ReconnectAttempt
+from ._output import Displays, saved_answer
 from ._reconnect import ReconnectSpec
 from ._redact import redact_url
 from ._session import (
@@ -84,11 +86,6 @@ _ACTIVE = ("connecting", "streaming", "reconnecting")
 STATS_INTERVAL = 0.25
 #: Characters of an event's data shown in a row of the events view.
 ROW_DATA_CHARS = 2000
-#: A markdown answer longer than this is saved once, as its source in text/plain, not as
-#: text/markdown: JupyterLab reads every text/markdown output for the notebook's table of
-#: contents and lists its headings there, which for a 1 MB answer blocked the page for
-#: 0.1 s and then 0.4-0.5 s (640 entries) just as the stream ended.
-FINAL_MARKDOWN_CHARS = 65536
 
 
 #: Characters of text a widget keeps by default (``max_chars``).
@@ -179,19 +176,13 @@ class StreamWidget(anywidget.AnyWidget):
                 f"render must be one of {', '.join(map(repr, RENDERS))}, not {render!r}"
             )
         get_extractor(format)  # a bad format fails here, not later on the streams thread
-        for name, callback in (
-            ("on_message", on_message),
-            ("on_close", on_close),
-        ):
-            if callback is not None and not callable(callback):
-                raise TypeError(f"{name} must be callable, not {type(callback).__name__}")
-        for name, count in (("max_events", max_events), ("max_event_rows", max_event_rows)):
-            _check_count(name, count)
-        if max_chars is not None:
-            _check_count("max_chars", max_chars)
-        for name, flag in (("autostart", autostart), ("allow_remote_images", allow_remote_images)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be True or False, not {flag!r}")
+        checked_hook("on_message", on_message)
+        checked_hook("on_close", on_close)
+        checked_count("max_events", max_events)
+        checked_count("max_event_rows", max_event_rows)
+        checked_count("max_chars", max_chars, none=True)
+        checked_flag("autostart", autostart)
+        checked_flag("allow_remote_images", allow_remote_images)
         self._format = format
         self._on_open = on_open
         self._on_message = on_message
@@ -242,7 +233,7 @@ class StreamWidget(anywidget.AnyWidget):
         self._ticker: asyncio.TimerHandle | None = None
         self._started = False
         self._finished = threading.Event()
-        self._displays: list[Any] = []
+        self._displays = Displays()
         self.on_msg(self._on_front_end_message)
         if autostart:
             self.start()
@@ -352,43 +343,14 @@ class StreamWidget(anywidget.AnyWidget):
     # -- the notebook output ------------------------------------------------------
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        data, metadata = self._repr_mimebundle_()
-        handle = display(data, metadata=metadata, raw=True, display_id=True)  # type: ignore[no-untyped-call]
-        if handle is not None:
-            self._displays.append(handle)
+        self._displays.show(self._repr_mimebundle_())
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         bundle = super()._repr_mimebundle_(**kwargs)
         assert bundle is not None  # None only for a widget without a view
-        data, metadata = bundle
-        if self.status in ("done", "stopped", "error"):
-            # Saved with the notebook, so GitHub, nbconvert and nbval see the answer
-            # without widget state.
-            text = self.text
-            data["text/plain"] = text or repr(self)
-            if self.render == "markdown" and text and len(text) <= FINAL_MARKDOWN_CHARS:
-                data["text/markdown"] = text
-        return data, metadata
-
-    def _update_displays(self) -> None:
-        """Queue the update of every display of this widget; it counts in the budget."""
-        if not self._displays:
-            return
-        # Built now: the update must show the end even if the widget is closed before
-        # its turn comes.
-        data, metadata = self._repr_mimebundle_()
-        handles = list(self._displays)
-
-        def update() -> None:
-            for handle in handles:
-                try:
-                    handle.update(data, metadata=metadata, raw=True)
-                except Exception:  # a closed kernel connection must not break the end
-                    logger.debug("could not update a display", exc_info=True)
-
-        self._channel.outbox.put(update)
+        if self.status not in ("done", "stopped", "error"):
+            return bundle
+        return saved_answer(bundle, text=self.text, render=self.render, fallback=repr(self))
 
     # -- the stream, on the streams thread ----------------------------------------
 
@@ -477,7 +439,7 @@ class StreamWidget(anywidget.AnyWidget):
                 self.set_trait("error_info", _describe_error(self._error))
             self.set_trait("status", outcome)
         self._task = None
-        self._update_displays()
+        self._displays.update(self._repr_mimebundle_(), self._channel.outbox)
         if self._on_close is not None:
             try:
                 self._on_close()
@@ -557,13 +519,6 @@ class StreamWidget(anywidget.AnyWidget):
         # A host that never loaded the kernel's module widget (marimo) asks here.
         for message in module_parts():
             self._channel.outbox.put(functools.partial(self._send_now, message))
-
-
-def _check_count(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {value}")
 
 
 def _describe_error(error: BaseException) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from sse_widget import (
     iter_events,
 )
 from sse_widget._budget import BURST, PER_WIDGET_RATE
-from sse_widget._widget import FINAL_MARKDOWN_CHARS
+from sse_widget._output import FINAL_MARKDOWN_CHARS
 
 #: Bytes a Jupyter message adds around its content (header, parent header, metadata,
 #: signature): about 500 measured on ipykernel 6; counted per message in the byte ratio.
@@ -290,7 +290,7 @@ def test_the_final_text_is_written_into_the_notebook_output(
     assert "text/markdown" not in before
     assert before["text/plain"] == repr(widget)
     display = FakeDisplay()
-    widget._displays.append(display)
+    widget._displays.add(display)
     widget.start()
     text = widget.wait(10)
     (final,) = display.updates
@@ -311,7 +311,7 @@ def test_a_long_markdown_answer_is_saved_once_as_its_source(
         autostart=False,
     )
     display = FakeDisplay()
-    widget._displays.append(display)
+    widget._displays.add(display)
     widget.start()
     text = widget.wait(20)
     assert len(text) > FINAL_MARKDOWN_CHARS
@@ -325,7 +325,7 @@ def test_a_long_markdown_answer_is_saved_once_as_its_source(
 
     plain = StreamWidget(mock.url_for("/stream", count=count), render="text", autostart=False)
     display = FakeDisplay()
-    plain._displays.append(display)
+    plain._displays.add(display)
     plain.start()
     plain.wait(20)
     (final,) = display.updates
