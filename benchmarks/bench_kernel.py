@@ -15,7 +15,8 @@ metadata, content and the signature). It reports messages per second, bytes sent
 byte of text, the kernel's CPU time per wall second, and for StreamWidget whether the
 deltas rebuild the exact answer (tokens lost). Without a front end nothing is dropped
 here; what Jupyter's server and the browser then drop is measured by bench_browser.py.
-Targets for StreamWidget: 0 lost, ≤ 30 messages/s, ≤ 1.3 bytes per text byte.
+Targets for StreamWidget: 0 lost, ≤ 64 messages/s (one widget alone gets the kernel
+budget's 60 a second and its burst of 4), ≤ 1.4 bytes per text byte.
 
     python benchmarks/bench_kernel.py                  # 20,000 tokens/s, 3 s per pipeline run
     python benchmarks/bench_kernel.py --smoke          # seconds, for CI
@@ -38,9 +39,14 @@ import common
 from jupyter_client.manager import KernelManager
 
 import sse_widget
+from sse_widget._budget import BURST, PER_WIDGET_RATE
 
 #: The HMAC signature and the frame delimiter of each message on the wire.
 WIRE_OVERHEAD = 64 + len(b"<IDS|MSG>")
+#: One widget alone may send the kernel budget's per-widget rate, plus its burst.
+MAX_MESSAGES_PER_S = PER_WIDGET_RATE + BURST
+#: Message envelopes at 60 a second cost a little more per byte of text than at 28.
+MAX_BYTES_PER_TEXT_BYTE = 1.4
 MARKER = "@@bench@@"
 BODY = {"model": "mock-gpt", "stream": True, "messages": [{"role": "user", "content": "Go"}]}
 
@@ -267,13 +273,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     widget = results[0]
     verdict = (
         widget.lost_tokens == 0
-        and widget.messages_per_s <= 30
-        and widget.bytes_per_text_byte <= 1.3
+        and widget.messages_per_s <= MAX_MESSAGES_PER_S
+        and widget.bytes_per_text_byte <= MAX_BYTES_PER_TEXT_BYTE
     )
     print(
         f"\nStreamWidget: {widget.lost_tokens} lost, {widget.messages_per_s} msg/s, "
         f"{widget.bytes_per_text_byte} bytes per text byte: "
-        + ("meets the targets (0 lost, ≤ 30 msg/s, ≤ 1.3)" if verdict else "MISSES the targets")
+        + (
+            f"meets the targets (0 lost, ≤ {MAX_MESSAGES_PER_S:.0f} msg/s, "
+            f"≤ {MAX_BYTES_PER_TEXT_BYTE})"
+            if verdict
+            else "MISSES the targets"
+        )
     )
     data = {"rate": args.rate, "seconds": args.seconds, "results": [asdict(r) for r in results]}
     return common.save(args.json, data)

@@ -311,6 +311,11 @@ class StreamWidget(anywidget.AnyWidget):
                 streams_thread.run(channel.outbox.drain)
             streams_thread.run(channel.outbox.close)
         super().close()
+        # ipywidgets gives every widget a Layout widget of its own and never closes it:
+        # each would stay registered, and open in the page, for the kernel's lifetime.
+        layout = self.__dict__.get("_trait_values", {}).get("layout")
+        if layout is not None:
+            layout.close()
 
     def wait(self, timeout: float | None = None) -> str:
         """Block until the stream ends; return its text or raise its error.

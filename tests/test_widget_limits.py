@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ipywidgets.widgets.widget import _instances as widget_registry
 from loopback import serve, silent
 
 from sse_widget import (
@@ -112,8 +113,10 @@ def test_hundreds_of_widgets_made_and_closed_are_freed(recorder: Recorder) -> No
             cycle()
         gc.collect()
         before = rss_bytes()
+        registered = len(widget_registry)
         refs = [cycle() for _ in range(300)]
     gc.collect()
+    assert len(widget_registry) <= registered + 1, "closed widgets left open comms behind"
     alive = [o for o in gc.get_objects() if isinstance(o, StreamWidget)]
     assert len(alive) <= 1, f"{len(alive)} StreamWidget instances still alive"
     assert sum(ref() is not None for ref in refs) <= 1
