@@ -40,7 +40,7 @@ from typing import Any
 
 from ._budget import MessageBudget
 
-__all__ = ["SNAPSHOT_PART_CHARS", "DeltaChannel", "ReadPacer", "utf16_length"]
+__all__ = ["SNAPSHOT_PART_CHARS", "DeltaChannel", "ReadPacer", "text_parts", "utf16_length"]
 
 #: The largest piece of text in one snapshot message.
 SNAPSHOT_PART_CHARS = 65536
@@ -49,6 +49,16 @@ SNAPSHOT_PART_CHARS = 65536
 TRIM_FRACTION = 16
 
 Message = dict[str, Any]
+
+
+def text_parts(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size`` characters, for messages in parts (one
+    empty piece for no text).
+
+    >>> text_parts("abcde", 2)
+    ['ab', 'cd', 'e']
+    """
+    return [text[start : start + size] for start in range(0, len(text), size)] or [""]
 
 
 def utf16_length(text: str) -> int:
@@ -203,10 +213,7 @@ class DeltaChannel:
         a delta first."""
         self.outbox.seal()
         text = self.text
-        pieces = [
-            text[start : start + SNAPSHOT_PART_CHARS]
-            for start in range(0, len(text), SNAPSHOT_PART_CHARS)
-        ] or [""]
+        pieces = text_parts(text, SNAPSHOT_PART_CHARS)
         messages: list[Message] = [
             {
                 "kind": "snapshot",

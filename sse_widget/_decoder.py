@@ -146,14 +146,18 @@ class EventDecoder:
         if self._partial_line:
             self._partial_line.append(text)
             text = "".join(self._partial_line)
-        if "\r" in text:
-            lines = _LINE_BREAK.split(text)
-            self._skip_lf = text[-1] == "\r"
-        else:
-            lines = text.split("\n")
+        lines = self._split_lines(text)
         last = lines.pop()
         self._partial_line = [last] if last else []
         return self._interpret(lines)
+
+    def _split_lines(self, text: str) -> list[str]:
+        """``text`` cut at every line end; the last item is the unfinished line. A CR at
+        the very end may be half of a CRLF: the next chunk's leading LF is skipped."""
+        if "\r" in text:
+            self._skip_lf = text[-1] == "\r"
+            return _LINE_BREAK.split(text)
+        return text.split("\n")
 
     def _feed_measured(self, text: str) -> list[Event]:
         """``feed`` once the room ran out: line by line, with exact sizes.
@@ -178,11 +182,7 @@ class EventDecoder:
                 return self._exceed("line", [])
             partial.append(text)
             return self._settle()
-        if "\r" in text:
-            lines = _LINE_BREAK.split(text)
-            self._skip_lf = text[-1] == "\r"
-        else:
-            lines = text.split("\n")
+        lines = self._split_lines(text)
         last = lines.pop()
         events: list[Event] = []
         if self._line_bytes + _utf8_size(lines[0]) > limit:

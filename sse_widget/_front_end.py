@@ -30,6 +30,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ._coalesce import text_parts
+
 __all__ = [
     "MODULE_PART_CHARS",
     "ModuleWidget",
@@ -82,10 +84,7 @@ def module_key() -> str:
 def module_parts() -> list[dict[str, Any]]:
     """The module's source as custom messages, for a loader that asked for it."""
     source, key = module_source(), module_key()
-    pieces = [
-        source[start : start + MODULE_PART_CHARS]
-        for start in range(0, len(source), MODULE_PART_CHARS)
-    ] or [""]
+    pieces = text_parts(source, MODULE_PART_CHARS)
     return [
         {"kind": "module", "key": key, "part": index, "parts": len(pieces), "source": piece}
         for index, piece in enumerate(pieces)

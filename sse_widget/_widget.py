@@ -418,7 +418,6 @@ class StreamWidget(anywidget.AnyWidget):
                         "data": event.data[:ROW_DATA_CHARS],
                     }
                 channel.append(token or "", row)
-                stats.chars_dropped = channel.dropped_chars
                 if extractor.usage is not stats.usage:
                     stats.usage = extractor.usage
         except asyncio.CancelledError:
@@ -487,6 +486,8 @@ class StreamWidget(anywidget.AnyWidget):
         self._schedule_tick(generation)
 
     def _publish_stats(self) -> None:
+        # Read when the figures go out (4 a second), not on every event.
+        self._stats.chars_dropped = self._channel.dropped_chars
         stats = self._stats.as_dict()
         self.set_trait("stats", stats)
         self._channel.set_stats(stats)
