@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -151,21 +151,18 @@ def iter_events(
 def _aiter_session(
     session: StreamSession,
     client: httpx.AsyncClient | None,
-    pace: Callable[[int], Awaitable[object]] | None = None,
 ) -> AsyncIterator[Event]:
-    """The events of ``session``; ``pace(chunk_bytes)``, if given, is awaited after each
-    chunk's events, before the next read (the widget uses it to read less often).
+    """The events of ``session``.
 
     A plain function, so a wrong ``client`` fails here, not at the first ``anext``.
     """
     checked_client(client, httpx.AsyncClient)
-    return _astream(session, client, pace)
+    return _astream(session, client)
 
 
 async def _astream(
     session: StreamSession,
     client: httpx.AsyncClient | None,
-    pace: Callable[[int], Awaitable[object]] | None,
 ) -> AsyncIterator[Event]:
     http = client if client is not None else httpx.AsyncClient()
     try:
@@ -188,8 +185,6 @@ async def _astream(
                                 yield event
                         if decoder.exceeded:
                             raise session.too_large(decoder)
-                        if pace is not None:
-                            await pace(len(chunk))
                 finally:
                     await response.aclose()
                 delay = session.after_end()

@@ -129,10 +129,6 @@ class Outbox:
         self._delta_wanted = True
         self._budget.wake(self)
 
-    def next_turn_in(self) -> float:
-        """Seconds until this outbox may send again as far as its own rate goes."""
-        return self.bucket.ready_in(self._budget.clock())
-
     def drain(self) -> None:
         """Send everything queued now, outside the budget (the widget is closing: what
         it says last must not wait for turns it will not get)."""

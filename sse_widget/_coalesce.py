@@ -40,7 +40,7 @@ from typing import Any
 
 from ._budget import MessageBudget
 
-__all__ = ["SNAPSHOT_PART_CHARS", "DeltaChannel", "ReadPacer", "text_parts", "utf16_length"]
+__all__ = ["SNAPSHOT_PART_CHARS", "DeltaChannel", "text_parts", "utf16_length"]
 
 #: The largest piece of text in one snapshot message.
 SNAPSHOT_PART_CHARS = 65536
@@ -173,11 +173,6 @@ class DeltaChannel:
             self._force = True
             self.outbox.want_delta()
 
-    @property
-    def next_send_in(self) -> float:
-        """Seconds until the pending delta may go out; 0 when none is pending."""
-        return self.outbox.next_turn_in() if self._pending or self._pending_rows else 0.0
-
     def _take(self) -> Message | None:
         """The delta of everything pending now (the outbox's turn came), or None."""
         force, self._force = self._force, False
@@ -233,49 +228,3 @@ class DeltaChannel:
             messages[0]["stats"] = self._stats
         self.snapshots_sent += 1
         return messages
-
-
-class ReadPacer:
-    """When a stream feeding a ``DeltaChannel`` should pause before reading again.
-
-    Text read while a delta is due waits for that delta anyway. For a slow stream (a
-    model's 100 tokens a second come one small chunk each, and each read costs far more
-    than its token) reading once, just before the delta goes out, saves most reads at no
-    cost in latency. Once per delta: after the pause the stream reads on freely until the
-    delta has gone. A fast stream is never paused: when the last delta's worth of reading
-    came to ``below_bytes`` or more, pausing would only fill the socket's buffer and hold
-    the sender back.
-    """
-
-    def __init__(
-        self,
-        channel: DeltaChannel,
-        *,
-        below_bytes: int = 16384,
-        read_ahead: float = 0.002,
-    ) -> None:
-        self._channel = channel
-        self.below_bytes = below_bytes
-        #: Seconds before the delta goes out that the stream reads again.
-        self.read_ahead = read_ahead
-        self._at: tuple[int, int] = (-1, -1)  # (generation, seq) the counts are for
-        self._bytes = 0
-        self._last_bytes = 0
-        self._paused = False
-
-    def pause_for(self, chunk_bytes: int) -> float:
-        """After a chunk of ``chunk_bytes`` was read: seconds to wait before the next read."""
-        channel = self._channel
-        at = (channel.generation, channel.seq)
-        if at != self._at:  # a delta went out: a new period of reading
-            fresh = at[0] != self._at[0]
-            self._at, self._last_bytes = at, 0 if fresh else self._bytes
-            self._bytes, self._paused = 0, False
-        self._bytes += chunk_bytes
-        if self._paused or max(self._bytes, self._last_bytes) >= self.below_bytes:
-            return 0.0
-        wait = channel.next_send_in - self.read_ahead
-        if wait <= 0:
-            return 0.0
-        self._paused = True
-        return wait

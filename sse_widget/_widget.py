@@ -50,7 +50,7 @@ import traitlets
 from ._api import _aiter_session
 from ._arguments import checked_count, checked_flag, checked_hook
 from ._budget import MessageBudget
-from ._coalesce import DeltaChannel, ReadPacer
+from ._coalesce import DeltaChannel
 from ._exceptions import ResponseError, RetriesExhaustedError, StreamError
 from ._formats import FormatSpec, get_extractor
 from ._front_end import (
@@ -225,7 +225,6 @@ class StreamWidget(anywidget.AnyWidget):
         self._path = shown.path
 
         # Reads a slow stream once per delta instead of once per token (see _coalesce.py).
-        self._pacer = ReadPacer(self._channel)
         self._events: deque[Event] = deque(maxlen=max_events)
         self._stats = StreamStats()
         self._error: BaseException | None = None
@@ -365,12 +364,7 @@ class StreamWidget(anywidget.AnyWidget):
         session = StreamSession(
             request.pop("url"), on_open=self._opened, on_reconnect=self._reconnecting, **request
         )
-        return _aiter_session(session, client, pace=self._pace)
-
-    async def _pace(self, chunk_bytes: int) -> None:
-        wait = self._pacer.pause_for(chunk_bytes)
-        if wait > 0:
-            await asyncio.sleep(wait)
+        return _aiter_session(session, client)
 
     def _launch(
         self, events: AsyncIterator[Event], generation: int, finished: threading.Event

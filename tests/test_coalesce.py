@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sse_widget._budget import MessageBudget
-from sse_widget._coalesce import SNAPSHOT_PART_CHARS, DeltaChannel, ReadPacer, utf16_length
+from sse_widget._coalesce import SNAPSHOT_PART_CHARS, DeltaChannel, utf16_length
 
 
 class FakeTimer:
@@ -72,21 +72,17 @@ def test_deltas_are_at_most_one_per_interval_whatever_the_rate() -> None:
     assert len(channel) == 2000
 
 
-def test_next_send_in_counts_down_to_the_scheduled_delta() -> None:
+def test_the_next_delta_waits_for_its_turn() -> None:
     channel, timer, sent = make()
-    assert channel.next_send_in == 0.0  # nothing scheduled
     channel.append("a")
     timer.advance(0)  # the first delta goes out at once
     assert len(sent) == 1
-    assert channel.next_send_in == 0.0
     timer.advance(0.01)
     channel.append("b")  # the next may go 0.05 s after the first
-    assert abs(channel.next_send_in - 0.04) < 1e-9
-    timer.advance(0.03)
-    assert abs(channel.next_send_in - 0.01) < 1e-9
-    timer.advance(0.01)
+    timer.advance(0.0399)
+    assert len(sent) == 1
+    timer.advance(0.0002)
     assert [m["text"] for m in sent] == ["a", "b"]
-    assert channel.next_send_in == 0.0
 
 
 def test_nothing_pending_sends_nothing() -> None:
@@ -171,50 +167,6 @@ def test_a_snapshot_carries_the_latest_figures() -> None:
     first = channel.snapshot()[0]
     assert first["stats"] == {"tokens": 3}
     assert first["text"] == "abc"
-
-
-def paced(below_bytes: int = 1000) -> tuple[DeltaChannel, FakeTimer, list[Any], ReadPacer]:
-    """A channel whose first delta ("a") went out at 0; "b" is pending, due at 0.05."""
-    channel, timer, sent = make()
-    pacer = ReadPacer(channel, below_bytes=below_bytes, read_ahead=0.002)
-    assert pacer.pause_for(20) == 0.0  # nothing due: read on
-    channel.append("a")
-    timer.advance(0)
-    channel.append("b")
-    return channel, timer, sent, pacer
-
-
-def test_a_slow_stream_pauses_once_per_delta_until_just_before_it() -> None:
-    channel, timer, sent, pacer = paced()
-    timer.advance(0.01)
-    assert abs(pacer.pause_for(20) - 0.038) < 1e-9
-    timer.advance(0.038)
-    channel.append("c")
-    assert pacer.pause_for(20) == 0.0  # paused once already: read on until the delta
-    timer.advance(0.002)
-    assert [m["text"] for m in sent] == ["a", "bc"]
-    channel.append("d")  # a new delta period: pause again
-    assert pacer.pause_for(20) > 0.04
-
-
-def test_a_fast_stream_is_never_paused() -> None:
-    channel, timer, sent, pacer = paced()
-    assert pacer.pause_for(1500) == 0.0  # a large chunk: data is queued
-    timer.advance(0.05)
-    channel.append("c")
-    # The last delta's period read 1500 bytes: a small chunk now does not pause either.
-    assert pacer.pause_for(20) == 0.0
-    assert len(sent) == 2
-
-
-def test_a_new_generation_forgets_the_last_rate() -> None:
-    channel, timer, _sent, pacer = paced()
-    pacer.pause_for(5000)
-    channel.reset(2)
-    channel.append("x")
-    timer.advance(0.01)
-    channel.append("y")
-    assert pacer.pause_for(20) > 0
 
 
 # -- the bound: max_chars -------------------------------------------------------------

@@ -714,3 +714,16 @@ def test_credential_parameters_are_accepted_and_ignored(
     response = client.get(mock.url_for("/stream", count=2) + "&api_key=sk-fake&access_token=t")
     assert response.status_code == 200
     assert len(events(response.content)) == 2
+
+
+def test_tokens_are_sent_without_nagles_delay(mock: MockServer, client: httpx.Client) -> None:
+    # Each token is a small write; with Nagle's algorithm it could wait up to 40 ms for
+    # the client's delayed ACK. Real API servers set TCP_NODELAY; so does the mock.
+    with client.stream("GET", mock.url_for("/stream", count=50, delay=0.01)) as response:
+        chunks = response.iter_raw()  # kept: a dropped iterator closes the response
+        next(chunks)
+        with mock._lock:
+            served = list(mock._connections)
+        options = [s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in served]
+    assert options
+    assert all(options), options

@@ -158,6 +158,10 @@ class _Link:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Each token is a small write: with Nagle's algorithm, one made while the last is
+    # unacknowledged would wait for the client's delayed ACK (up to 40 ms). Real API
+    # servers send them at once; so does the mock.
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def setup(self) -> None:
