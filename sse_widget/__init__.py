@@ -25,7 +25,17 @@ if _typing.TYPE_CHECKING:
         ServerEventError,
         StreamError,
     )
-    from ._formats import FORMATS, Extractor, MalformedEvent, get_extractor
+    from ._formats import (
+        FORMATS,
+        Extractor,
+        JSONFormat,
+        MalformedEvent,
+        ReasoningPart,
+        TextPart,
+        ToolCall,
+        ToolCallPart,
+        get_extractor,
+    )
     from ._models import Event, ReconnectAttempt
     from ._reconnect import Reconnect
     from ._widget import StreamWidget
@@ -39,7 +49,8 @@ _HOMES = {
         "._exceptions": "ConnectError ConnectionLostError ContentTypeError EventTooLargeError "
         "HTTPStatusError IdleTimeoutError NetworkError ResponseError RetriesExhaustedError "
         "ServerEventError StreamError",
-        "._formats": "FORMATS Extractor MalformedEvent get_extractor",
+        "._formats": "FORMATS Extractor JSONFormat MalformedEvent ReasoningPart TextPart ToolCall "
+        "ToolCallPart get_extractor",
         "._models": "Event ReconnectAttempt",
         "._reconnect": "Reconnect",
         "._widget": "StreamWidget",
@@ -58,9 +69,11 @@ __all__ = [
     "Extractor",
     "HTTPStatusError",
     "IdleTimeoutError",
+    "JSONFormat",
     "MalformedEvent",
     "MockServer",
     "NetworkError",
+    "ReasoningPart",
     "Reconnect",
     "ReconnectAttempt",
     "ResponseError",
@@ -68,6 +81,9 @@ __all__ = [
     "ServerEventError",
     "StreamError",
     "StreamWidget",
+    "TextPart",
+    "ToolCall",
+    "ToolCallPart",
     "__version__",
     "aiter_events",
     "get_extractor",

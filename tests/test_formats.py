@@ -766,7 +766,7 @@ def test_callable_returning_a_non_string_is_a_type_error() -> None:
 
 
 def test_formats_lists_the_named_formats() -> None:
-    assert FORMATS == ("text", "openai", "openai-responses", "anthropic")
+    assert FORMATS == ("text", "openai", "openai-responses", "anthropic", "gemini", "ai-sdk")
 
 
 @pytest.mark.parametrize("format", FORMATS)
