@@ -171,11 +171,12 @@ def test_chat_completions_stream(mock: MockServer, client: httpx.Client) -> None
         "object": "chat.completion.chunk",
         "created": 1700000000,
         "model": "gpt-test",
+        "service_tier": "default",
         "system_fingerprint": "fp_mock",
         "choices": [
             {
                 "index": 0,
-                "delta": {"role": "assistant", "content": ""},
+                "delta": {"role": "assistant", "content": "", "refusal": None},
                 "logprobs": None,
                 "finish_reason": None,
             }
@@ -200,6 +201,13 @@ def test_chat_completions_stream(mock: MockServer, client: httpx.Client) -> None
         "prompt_tokens": prompt_words,
         "completion_tokens": len(tokens),
         "total_tokens": prompt_words + len(tokens),
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     }
     response = client.post(mock.url + CHAT, json={**CHAT_BODY, "stream": False}).json()
     assert response["object"] == "chat.completion"
@@ -240,7 +248,9 @@ def test_responses_stream(mock: MockServer, client: httpx.Client) -> None:
     words = len(PROMPT.split())
     assert completed["usage"] == {
         "input_tokens": words,
+        "input_tokens_details": {"cached_tokens": 0},
         "output_tokens": deltas,
+        "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": words + deltas,
     }
     document = client.post(mock.url + RESPONSES, json={**RESPONSES_BODY, "stream": False}).json()
@@ -254,7 +264,13 @@ def test_messages_stream(mock: MockServer, client: httpx.Client) -> None:
     assert [block["event"] for block in blocks] == [payload["type"] for payload in payloads]
     start = payloads[0]["message"]
     assert start["model"] == "claude-test"
-    assert start["usage"] == {"input_tokens": len(PROMPT.split()), "output_tokens": 1}
+    assert start["usage"] == {
+        "input_tokens": len(PROMPT.split()),
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 1,
+        "service_tier": "standard",
+    }
     assert start["content"] == []
     assert payloads[1] == {
         "type": "content_block_start",
@@ -289,7 +305,8 @@ def test_messages_without_stream_is_a_message(mock: MockServer, client: httpx.Cl
     message = client.post(mock.url_for(MESSAGES, text="Hi there"), json=body).json()
     assert message["content"] == [{"type": "text", "text": "Hi there"}]
     assert message["stop_reason"] == "end_turn"
-    assert message["usage"] == {"input_tokens": len(PROMPT.split()), "output_tokens": 2}
+    assert message["usage"]["input_tokens"] == len(PROMPT.split())
+    assert message["usage"]["output_tokens"] == 2
     assert message["id"].startswith("msg_mock_")
 
 

@@ -2,9 +2,12 @@
 
 ``MockServer`` is a real HTTP/1.1 server on ``127.0.0.1`` (an ephemeral port by default),
 served from daemon threads of the current process, so it also runs inside a Jupyter
-kernel. It imitates the streaming APIs of OpenAI and Anthropic plus two generic streams,
-and every stream can be slowed down, cut, broken or garbled with query parameters
-("knobs"). The same request always gives the same bytes: no timestamps, no random ids.
+kernel. It imitates the streaming APIs of OpenAI (Chat Completions and Responses),
+Anthropic, Google Gemini and the Vercel AI SDK's UI message stream, plus two generic
+streams. An answer can think first and call tools, and every stream can be slowed down,
+cut, broken or garbled with query parameters ("knobs"). The same request always gives
+the same bytes: no timestamps, no random ids. The official ``openai`` and ``anthropic``
+SDKs parse every stream shape without a field they model left unset.
 
 Usage
 -----
@@ -60,35 +63,102 @@ Endpoints
 Answers are split into word-like tokens that keep their leading whitespace
 (``"Hello world"`` → ``"Hello"``, ``" world"``); joined, they give the text back. Ids are
 derived from the request body (``chatcmpl-mock-<12 hex of its sha256>``), ``created`` is
-always 1700000000. A body that is not a JSON object counts as ``{}``.
+always 1700000000. A body that is not a JSON object counts as ``{}``. The OpenAI
+endpoints send an ``x-request-id`` header and the Anthropic one ``request-id``
+(``req_mock_<24 hex>``, derived from the request: the same request, the same id).
 
 ``POST /v1/chat/completions`` — OpenAI Chat Completions
     Body ``{"model", "messages", "stream", "stream_options": {"include_usage"}}``. Without
     ``"stream": true`` the answer is a ``chat.completion`` JSON object with ``usage``.
-    Streaming: ``data: <chunk>`` events only (no ``event:`` lines): a first chunk with
-    ``"delta": {"role": "assistant", "content": ""}``, one chunk per token with
-    ``"delta": {"content": token}``, a chunk with ``"delta": {}`` and
-    ``"finish_reason": "stop"``; with ``include_usage`` every chunk has ``"usage": null``
-    and one more chunk has ``"choices": []`` and ``"usage": {"prompt_tokens",
-    "completion_tokens", "total_tokens"}``; finally ``data: [DONE]``. The model is the
-    request's (default ``mock-gpt``).
+    Streaming: ``data: <chunk>`` events only (no ``event:`` lines), each with ``id``,
+    ``object``, ``created``, ``model`` (the request's, default ``mock-gpt``),
+    ``service_tier`` and ``system_fingerprint``: a first chunk with ``"delta": {"role":
+    "assistant", "content": "", "refusal": null}``, one chunk per token with ``"delta":
+    {"content": token}``, a chunk with ``"delta": {}`` and ``"finish_reason": "stop"``;
+    with ``include_usage`` every chunk has ``"usage": null`` and one more chunk has
+    ``"choices": []`` and ``"usage": {"prompt_tokens", "completion_tokens",
+    "total_tokens", "prompt_tokens_details": {"cached_tokens", "audio_tokens"},
+    "completion_tokens_details": {"reasoning_tokens", "audio_tokens",
+    "accepted_prediction_tokens", "rejected_prediction_tokens"}}``; finally
+    ``data: [DONE]``.
+
+    ``reasoning=1``: the first chunk is ``{"role": "assistant", "content": null,
+    "reasoning_content": ""}``, then one ``{"content": null, "reasoning_content": token}``
+    chunk per reasoning token before the answer (DeepSeek, vLLM, Qwen);
+    ``reasoning=openrouter``: ``{"content": "", "reasoning": token}`` instead (OpenRouter,
+    Ollama; OpenRouter's ``reasoning_details`` are not sent). ``tools=N``: like OpenAI's
+    models, no answer text (``"content": null``): the first call rides on the role chunk
+    (``"tool_calls": [{"index": 0, "id": "call_mock_…_0", "type": "function",
+    "function": {"name", "arguments": ""}}]``; after reasoning, in a chunk of its own),
+    then its arguments in 8-character pieces (``{"tool_calls": [{"index": 0, "function":
+    {"arguments": piece}}]}``), then the next call; ``finish_reason`` is ``tool_calls``.
 ``POST /v1/responses`` — OpenAI Responses
-    Body ``{"model", "input" (a string or a list of messages), "stream"}``. Streaming:
-    every event has an ``event:`` line equal to its JSON ``"type"`` and a
+    Body ``{"model", "input" (a string or a list of messages), "stream", "tools",
+    "tool_choice", "parallel_tool_calls", "instructions", "max_output_tokens"}``.
+    Streaming: every event has an ``event:`` line equal to its JSON ``"type"`` and a
     ``"sequence_number"`` counting from 0: ``response.created``,
-    ``response.in_progress``, ``response.output_item.added``,
-    ``response.content_part.added``, one ``response.output_text.delta`` per token,
-    ``response.output_text.done``, ``response.content_part.done``,
-    ``response.output_item.done``, ``response.completed`` (status ``completed``, the
-    output message, ``usage`` with ``input_tokens``/``output_tokens``/``total_tokens``).
-    Without ``"stream": true``: the response object as JSON.
+    ``response.in_progress``, ``response.output_item.added`` (the message),
+    ``response.content_part.added``, one ``response.output_text.delta`` per token (with
+    ``"logprobs": []``), ``response.output_text.done``, ``response.content_part.done``,
+    ``response.output_item.done``, ``response.completed``. The response object has every
+    field of the API reference (``parallel_tool_calls``, ``tool_choice``, ``tools`` —
+    the request's, else the mock's —, ``reasoning``, ``text``, ``store``…) and, once
+    done, ``usage`` with ``input_tokens_details.cached_tokens`` and
+    ``output_tokens_details.reasoning_tokens``. Without ``"stream": true``: the response
+    object as JSON.
+
+    ``reasoning=1``: first a ``reasoning`` item (``rs_mock_…``): ``output_item.added``
+    with ``"summary": []``, ``response.reasoning_summary_part.added``, one
+    ``response.reasoning_summary_text.delta`` per token, ``…text.done``, ``…part.done``,
+    ``output_item.done`` with the summary. ``tools=N``: no message; per call a
+    ``function_call`` item: ``output_item.added`` (``id`` ``fc_mock_…``, ``call_id``
+    ``call_mock_…``, ``name``, ``"arguments": ""``, ``in_progress``), one
+    ``response.function_call_arguments.delta`` per piece, ``….done`` with the
+    arguments, ``output_item.done``.
 ``POST /v1/messages`` — Anthropic Messages
     Body ``{"model", "max_tokens", "messages", "system", "stream"}``. Streaming, each event
-    with an ``event:`` line: ``message_start``, ``content_block_start``, ``ping``, one
-    ``content_block_delta`` per token (a ``ping`` after every 20th), ``content_block_stop``,
-    ``message_delta`` (``stop_reason`` ``end_turn``, ``usage.output_tokens``),
-    ``message_stop``. Without ``"stream": true``: the message object as JSON. The model
-    is the request's (default ``mock-claude``).
+    with an ``event:`` line: ``message_start`` (``usage`` with ``input_tokens``,
+    ``cache_creation_input_tokens``, ``cache_read_input_tokens``, ``output_tokens``,
+    ``service_tier``), ``content_block_start``, ``ping``, one ``content_block_delta`` per
+    token (a ``ping`` after every 20th delta), ``content_block_stop``, ``message_delta``
+    (``stop_reason`` ``end_turn``, ``usage.output_tokens``), ``message_stop``. Without
+    ``"stream": true``: the message object as JSON. The model is the request's (default
+    ``mock-claude``); the ``request-id`` header names the response.
+
+    ``reasoning=1``: block 0 is ``{"type": "thinking", "thinking": "", "signature": ""}``
+    with one ``thinking_delta`` per token and one ``signature_delta``; the text is the
+    next block. ``tools=N``: like Claude, a short sentence first (``Let me look that
+    up.``, or ``text``), then per call a ``tool_use`` block (``{"id": "toolu_mock_…",
+    "name", "input": {}}``) whose ``input_json_delta`` pieces (the first one empty) make
+    its JSON; ``stop_reason`` is ``tool_use``.
+``POST /v1beta/models/{model}:streamGenerateContent`` — Google Gemini
+    Any model name in the path; body ``{"contents": [{"role", "parts": [{"text"}]}]}``.
+    With ``?alt=sse``: one ``data:`` event per GenerateContentResponse, lines ending in
+    CRLF and JSON spaced as Google's servers write it: ``{"candidates": [{"content":
+    {"parts": [{"text": token}], "role": "model"}, "index": 0}], "usageMetadata":
+    {"promptTokenCount", "candidatesTokenCount", "totalTokenCount",
+    "promptTokensDetails"}, "modelVersion": model, "responseId"}`` per token, the last
+    with ``"finishReason": "STOP"``; no end marker. Without ``alt=sse``: the same
+    objects as one JSON array (not streamed; knobs that shape the wire do not apply).
+    ``reasoning=1``: ``{"text": token, "thought": true}`` parts first, counted in
+    ``thoughtsTokenCount``. ``tools=N``: a short sentence, then one chunk with the
+    ``{"functionCall": {"name", "args": {...}}}`` parts (no id, as Gemini sends them;
+    the first signed with ``thoughtSignature`` after reasoning) and ``STOP``. A
+    mid-stream error (``error_after``) is ``{"error": {"code": 503, "message", "status":
+    "UNAVAILABLE"}}``; ``status=CODE`` answers Google's error shape (a 429 says when to
+    retry in ``details``, not in a header).
+``POST /api/chat`` — Vercel AI SDK UI message stream (what ``useChat`` posts to)
+    Body ``{"messages": [{"id", "role", "parts": [{"type": "text", "text"}]}]}``. The
+    response has the ``x-vercel-ai-ui-message-stream: v1`` header; events are
+    ``data: {"type": ...}`` only: ``start`` (``messageId``), ``start-step``,
+    ``text-start`` / one ``text-delta`` per token / ``text-end`` (``id`` ``text-1``,
+    ``delta``), ``finish-step``, ``finish`` (``finishReason`` ``stop``), ``data: [DONE]``.
+    ``reasoning=1``: ``reasoning-start`` / ``reasoning-delta`` / ``reasoning-end`` (``id``
+    ``reasoning-0``) first. ``tools=N``: a short sentence, then per call
+    ``tool-input-start`` (``toolCallId``, ``toolName``), ``tool-input-delta``
+    (``inputTextDelta``) per piece, ``tool-input-available`` (``input``: the object);
+    ``finishReason`` ``tool-calls``. A mid-stream error (``error_after``) is ``{"type":
+    "error", "errorText": "An error occurred."}`` then ``[DONE]``.
 ``GET /stream`` (or ``POST``) — generic text stream
     One ``data: <token>`` event per token of a fixed English paragraph
     (``sse_widget.mock._streams.PARAGRAPH``), then a clean end. ``count=N``: exactly N
@@ -102,18 +172,23 @@ always 1700000000. A body that is not a JSON object counts as ``{}``.
 ``GET /``
     A plain-text list of the endpoints and knobs.
 
-Query parameters named like credentials (``api_key``, ``access_token``, ``signature``…)
-are accepted and ignored, as a real API would check them. Any other path answers 404,
-a method an endpoint does not take 405, and an unknown knob or a bad knob value 400, each
-with a JSON body ``{"error": {"message", "type", ...}}``.
+Query parameters named like credentials (``api_key``, ``access_token``, ``key``,
+``signature``…) are accepted and ignored, as a real API would check them. Any other path
+answers 404, a method an endpoint does not take 405, and an unknown knob or a bad knob
+value 400, each with a JSON body ``{"error": {"message", "type", ...}}``.
 
 The answer of the provider endpoints
     By default (``reply=markdown``) a markdown document made from the last user message:
     a ``#`` heading, ``##`` sections, a paragraph quoting the prompt, a bulleted list, a
     fenced ``python`` code block and a closing sentence (80 to 130 tokens).
     ``reply=echo`` answers the last user message verbatim. ``text=TEXT`` answers exactly
-    ``TEXT`` (on every endpoint). Usage counts: prompt tokens are the whitespace-separated
-    words of all messages' text, completion tokens the number of answer tokens.
+    ``TEXT`` (on every endpoint). The reasoning (``reasoning=1``) is a bold title and a
+    short plan quoting the prompt; the tools (``tools=N``) are ``get_weather`` with
+    ``{"city": "Paris", "unit": "celsius"}`` and ``get_time`` with ``{"timezone":
+    "Europe/Paris"}``. Usage counts: prompt tokens are the whitespace-separated words of
+    all messages' text; completion (output) tokens are the reasoning tokens plus the
+    answer tokens plus the tool arguments' pieces; reasoning tokens are reported apart
+    where the API has a field for them.
 
 Knobs
 -----
@@ -142,18 +217,24 @@ endpoints too: the body is the API's, the query string is the mock's). Booleans 
     "message":"Overloaded"}}``; Chat Completions ``data: {"error":{"message":"The server
     had an error while processing your request.","type":"server_error","param":null,
     "code":null}}``; Responses ``event: error`` with ``{"type":"error","code":
-    "server_error","message":…,"param":null,"sequence_number":…}``; ``/stream`` and
-    ``/feed`` ``event: error`` with ``data: mock error`` (there every event is a token).
-    Nothing happens when the answer has fewer than N tokens.
+    "server_error","message":…,"param":null,"sequence_number":…}``; Gemini ``{"error":
+    {"code":503,"message":"The model is overloaded. Please try again later.","status":
+    "UNAVAILABLE"}}``; AI SDK ``{"type":"error","errorText":"An error occurred."}`` and
+    ``[DONE]``; ``/stream`` and ``/feed`` ``event: error`` with ``data: mock error``
+    (there every event is a token). Reasoning tokens do not count. Nothing happens when
+    the answer has fewer than N tokens.
 ``status=CODE``
     Answer with this HTTP status (200 to 599) and no stream. ``error_body=json|html|text``
     (default json) picks the body: JSON shaped like the provider's errors (OpenAI:
     ``{"error":{"message":"Incorrect API key provided: …","type":
     "invalid_request_error","param":null,"code":"invalid_api_key"}}`` for 401, rate
     limit for 429, server error for 500…; ``/v1/messages``: ``{"type":"error","error":
-    {"type":"authentication_error","message":"invalid x-api-key"}}`` and the like), a
+    {"type":"authentication_error","message":"invalid x-api-key"}}`` and the like; Gemini:
+    ``{"error":{"code":401,"message":…,"status":"UNAUTHENTICATED"}}`` and the like), a
     small HTML page with the status in its ``<title>``, or one line of text.
-    ``status=204`` (and 205, 304) sends no body.
+    ``status=204`` (and 205, 304) sends no body. A 429 from the OpenAI and Anthropic
+    endpoints carries ``retry-after: 1`` (seconds; ``retry-after-ms`` is Azure
+    OpenAI's, not OpenAI's), and their request-id header as every response does.
 ``content_type=VALUE``
     Send the stream with this Content-Type (e.g. ``text/html``).
 ``charset=NAME``
@@ -166,7 +247,8 @@ endpoints too: the body is the API's, the query string is the mock's). Booleans 
 ``bom=1``
     Start the body with a UTF-8 byte order mark.
 ``newline=lf|crlf|cr``
-    The line endings of the body (default ``lf``).
+    The line endings of the body (default ``lf``; ``crlf`` on the Gemini endpoint, as
+    Google's servers send).
 ``huge=BYTES``
     A first event whose data is BYTES long (deterministic ASCII filler). On the provider
     endpoints the filler is the first text token, so it is part of the answer; on
@@ -180,8 +262,28 @@ endpoints too: the body is the API's, the query string is the mock's). Booleans 
     duplication. (``/feed`` always has ids and resumes.)
 ``count=N``
     Exactly N text tokens, cycling through the answer (``/stream``: its paragraph; the
-    provider endpoints: their reply), e.g. ``count=100000&rate=20000`` for a long, fast
-    answer. Usage figures count them.
+    provider endpoints: their reply; reasoning and tool calls come on top), e.g.
+    ``count=100000&rate=20000`` for a long, fast answer. Usage figures count them.
+``reasoning=1|openrouter``
+    Provider endpoints: the model thinks first, in each API's own shape (see the
+    endpoints above): Chat Completions ``delta.reasoning_content`` (``openrouter``:
+    ``delta.reasoning``), Responses reasoning summary events, Anthropic ``thinking``
+    block, Gemini ``thought`` parts, AI SDK ``reasoning-*`` parts. ``0`` (default): none.
+``tools=N``
+    Provider endpoints: the answer calls the first N of the mock's two tools (0 to 2).
+    The OpenAI endpoints send the calls alone, as OpenAI's models do; Anthropic, Gemini
+    and the AI SDK route send a short sentence first (``Let me look that up.``, or
+    ``text``). The finish reason says so: ``tool_calls``, ``tool_use``, ``STOP`` (Gemini
+    has no other), ``tool-calls``. ``error_after=0`` puts the error before the calls.
+``finish=stop|length``
+    Provider endpoints: ``length`` cuts the answer as a token limit would, after the
+    first half of its tokens (or exactly ``count=N``), with no tool calls; the finish
+    reason says so: Chat ``length``, Responses ``response.incomplete`` (status
+    ``incomplete``, ``incomplete_details.reason`` ``max_output_tokens``, the message
+    ``incomplete``), Anthropic ``max_tokens``, Gemini ``MAX_TOKENS``, AI SDK ``length``.
+``alt=sse|json``
+    Gemini's own parameter: ``sse`` streams events; ``json`` (or none, the API's
+    default) answers one JSON array.
 ``text=TEXT``, ``reply=markdown|echo``, ``event=NAME``, ``limit=N``, ``interval=S``
     See the endpoints above.
 """

@@ -41,7 +41,7 @@ __all__ = [
 #: How a response ended (see ``RecordedRequest.outcome``).
 Outcome = Literal["complete", "disconnected", "dropped", "status", "stopped"]
 #: Whose error shapes an endpoint imitates.
-Flavor = Literal["openai", "anthropic"]
+Flavor = Literal["openai", "anthropic", "gemini"]
 
 #: Flush the write buffer once it holds this much; a client reading 100,000 small events
 #: then costs dozens of socket writes instead of 100,000.
@@ -50,6 +50,8 @@ FLUSH_BYTES = 64 * 1024
 MAX_SECONDS = 3600.0
 #: Largest accepted ``huge`` event, so a typo cannot exhaust the kernel's memory.
 MAX_HUGE = 256 * 1024 * 1024
+#: Most tool calls one answer makes (``tools=N``): the mock has this many tools.
+MAX_TOOLS = 2
 
 _BOM = "\ufeff".encode()
 _NEWLINES = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
@@ -136,7 +138,8 @@ class Knobs:
     ping: int | None = None
     retry: int | None = None
     bom: bool = False
-    newline: str = "\n"
+    #: None: the endpoint's own line endings (LF, or CRLF for Gemini, as each API sends).
+    newline: str | None = None
     huge: int | None = None
     invalid_utf8: bool = False
     ids: bool = False
@@ -145,6 +148,10 @@ class Knobs:
     count: int | None = None
     event: str | None = None
     limit: int | None = None
+    reasoning: Literal["off", "on", "openrouter"] = "off"
+    tools: int = 0
+    finish: Literal["stop", "length"] = "stop"
+    alt: Literal["sse", "json"] | None = None
 
 
 def _seconds(raw: str) -> float:
@@ -210,6 +217,20 @@ def _newline(raw: str) -> str:
     return _NEWLINES[_choice(*_NEWLINES)(raw)]
 
 
+def _reasoning(raw: str) -> str:
+    # "openrouter" names where Chat Completions puts it; the other APIs have one place.
+    if raw == "openrouter":
+        return raw
+    return "on" if _flag(raw) else "off"
+
+
+def _tools(raw: str) -> int:
+    value = _count(raw)
+    if value > MAX_TOOLS:
+        raise ValueError(f"expected 0 to {MAX_TOOLS} tool calls")
+    return value
+
+
 @dataclass(frozen=True)
 class _Spec:
     parse: Callable[[str], Any]
@@ -240,6 +261,12 @@ _SPECS: dict[str, _Spec] = {
     "count": _Spec(_count, "N  exactly N text tokens, cycling through the answer"),
     "event": _Spec(_token, "NAME  /stream, /feed: the event type of every event"),
     "limit": _Spec(_count, "N  /feed: end cleanly after event N"),
+    "reasoning": _Spec(
+        _reasoning, "1|openrouter  providers: reasoning first (chat: delta.reasoning_content)"
+    ),
+    "tools": _Spec(_tools, "N  providers: N tool calls (0-2) instead of the answer"),
+    "finish": _Spec(_choice("stop", "length"), "stop|length  providers: length cuts the answer"),
+    "alt": _Spec(_choice("sse", "json"), "sse|json  Gemini: sse streams, json one array"),
 }
 
 #: One line per knob, for the server's help page.
@@ -308,6 +335,19 @@ _ANTHROPIC_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+#: Google's canonical codes (google.rpc.Code) by HTTP status, as Gemini's errors name them.
+_GEMINI_STATUSES: dict[int, tuple[str, str]] = {
+    400: ("INVALID_ARGUMENT", "Request contains an invalid argument. (mock)"),
+    401: ("UNAUTHENTICATED", "API key not valid. Please pass a valid API key. (mock)"),
+    403: ("PERMISSION_DENIED", "The caller does not have permission. (mock)"),
+    404: ("NOT_FOUND", "models/mock is not found for API version v1beta. (mock)"),
+    429: ("RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota). (mock)"),
+    500: ("INTERNAL", "An internal error has occurred. (mock)"),
+    503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
+    504: ("DEADLINE_EXCEEDED", "Deadline expired before operation could complete. (mock)"),
+}
+
+
 def _reason(status: int) -> str:
     try:
         return f"{status} {HTTPStatus(status).phrase}"
@@ -317,6 +357,15 @@ def _reason(status: int) -> str:
 
 def _json_error(status: int, flavor: Flavor) -> Any:
     generic = _reason(status) + " (mock)."
+    if flavor == "gemini":
+        fallback = ("INVALID_ARGUMENT" if status < 500 else "INTERNAL", generic)
+        canonical, message = _GEMINI_STATUSES.get(status, fallback)
+        error: dict[str, Any] = {"code": status, "message": message, "status": canonical}
+        if status == 429:
+            # Gemini says when to retry in the body (google.rpc.RetryInfo), not a header.
+            retry = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}
+            error["details"] = [retry]
+        return {"error": error}
     if flavor == "anthropic":
         fallback = ("invalid_request_error" if status < 500 else "api_error", generic)
         kind, message = _ANTHROPIC_ERRORS.get(status, fallback)
@@ -431,14 +480,16 @@ def write_stream(
     delay: float,
     last_event_id: str = "",
     number: bool = False,
+    newline: str = "\n",
 ) -> Outcome:
     """Write a stream's body to ``link`` under ``knobs``; "complete", "dropped",
     "disconnected" or "stopped". The caller ends the HTTP message as the outcome says.
 
     ``delay`` is the pause between events; ``number`` gives every event an id (and
-    resumes after ``last_event_id``) for endpoints that have no ids of their own.
+    resumes after ``last_event_id``) for endpoints that have no ids of their own;
+    ``newline`` ends the lines unless the ``newline`` knob says otherwise.
     """
-    newline = knobs.newline
+    newline = knobs.newline or newline
     out = _Buffer(link)
     if knobs.bom:
         out.add(_BOM)

@@ -10,6 +10,7 @@ readable: a disconnect or a stop ends the wait at once, however long the delay.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import ipaddress
 import json
 import select
@@ -33,7 +34,7 @@ from ._faults import (
     stream_content_type,
     write_stream,
 )
-from ._streams import ENDPOINTS, Call, Endpoint
+from ._streams import ENDPOINTS, Call, Endpoint, find_endpoint
 
 __all__ = ["MockServer", "Outcome", "RecordedRequest"]
 
@@ -238,9 +239,10 @@ class _Handler(BaseHTTPRequestHandler):
         if record.path == "/":
             self._send(200, "text/plain; charset=utf-8", _help_text().encode())
             return "complete"
-        endpoint = ENDPOINTS.get(record.path)
-        if endpoint is None:
+        found = find_endpoint(record.path)
+        if found is None:
             return self._fail(404, "not_found", f"Unknown path {record.path}; GET / lists them.")
+        endpoint, params = found
         if record.method not in endpoint.methods:
             allowed = ", ".join(sorted(endpoint.methods))
             return self._fail(405, "method_not_allowed", f"{record.path} accepts {allowed}.")
@@ -248,22 +250,35 @@ class _Handler(BaseHTTPRequestHandler):
             knobs = parse_knobs(record.query)
         except KnobError as exc:
             return self._fail(400, "invalid_knob", str(exc), param=exc.knob)
+        headers = _request_id(endpoint, record)
         if knobs.status is not None:
+            if knobs.status == 429 and endpoint.retry_after is not None:
+                headers.append(("retry-after", endpoint.retry_after))
             body = error_response(knobs.status, endpoint.flavor, knobs.error_body)
-            self._send(knobs.status, *body)
+            self._send(knobs.status, *body, headers=headers)
             return "status"
         payload = record.json if isinstance(record.json, dict) else {}
-        call = Call(record.body, payload, knobs, record.headers.get("last-event-id", ""))
+        last_event_id = record.headers.get("last-event-id", "")
+        call = Call(record.body, payload, knobs, last_event_id, params)
         if not endpoint.streams(call):
             assert endpoint.document is not None  # streams() is true without one
-            self._send(200, "application/json", dump_json(endpoint.document(call)))
+            document = dump_json(endpoint.document(call))
+            self._send(200, "application/json", document, headers=headers)
             return "complete"
-        return self._stream(endpoint, call, record)
+        return self._stream(endpoint, call, record, [*headers, *endpoint.headers])
 
-    def _stream(self, endpoint: Endpoint, call: Call, record: RecordedRequest) -> Outcome:
+    def _stream(
+        self,
+        endpoint: Endpoint,
+        call: Call,
+        record: RecordedRequest,
+        headers: list[tuple[str, str]],
+    ) -> Outcome:
         self.send_response_only(200)
         self.send_header("Content-Type", stream_content_type(call.knobs))
         self.send_header("Cache-Control", "no-store")
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Transfer-Encoding", "chunked")
         # One stream per connection: no pipelined request can hide behind an endless body.
         self.send_header("Connection", "close")
@@ -278,6 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
             delay=endpoint.default_delay if knobs.delay is None else knobs.delay,
             last_event_id=call.last_event_id,
             number=knobs.ids and not endpoint.own_ids,
+            newline=endpoint.newline,
         )
         if outcome == "dropped":
             link.drop()
@@ -290,16 +306,34 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, "application/json", dump_json({"error": error}))
         return "status"
 
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
+    def _send(
+        self,
+        status: int,
+        content_type: str,
+        body: bytes,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
         # send_response_only: no Date header, so the same request gives the same bytes.
         self.send_response_only(status)
         if content_type:
             self.send_header("Content-Type", content_type)
+        for name, value in headers or ():
+            self.send_header(name, value)
         if status not in (204, 304):
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+def _request_id(endpoint: Endpoint, record: RecordedRequest) -> list[tuple[str, str]]:
+    """The endpoint's request-id header, derived from the request (method, target and
+    body) so that the same request gets the same id, and another request another one."""
+    if endpoint.request_id_header is None:
+        return []
+    target = f"{record.method} {record.path}?{urlencode(record.query)}\n".encode()
+    digest = hashlib.sha256(target + record.body).hexdigest()[:24]
+    return [(endpoint.request_id_header, f"req_mock_{digest}")]
 
 
 def _parse_json(body: bytes) -> Any:
@@ -311,9 +345,10 @@ def _parse_json(body: bytes) -> Any:
 
 def _help_text() -> str:
     lines = ["sse_widget mock server", "", "Endpoints:"]
+    width = max(map(len, ENDPOINTS))
     for path, endpoint in ENDPOINTS.items():
         methods = "/".join(sorted(endpoint.methods))
-        lines.append(f"  {methods:<9} {path:<22} {endpoint.summary}")
+        lines.append(f"  {methods:<9} {path:<{width}} {endpoint.summary}")
     lines += ["", "Knobs (query parameters, on every streaming endpoint):"]
     lines += [f"  {line}" for line in KNOB_HELP]
     lines += ["", "Example: curl -N 'http://HOST:PORT/stream?delay=0.1&drop_after=5'", ""]
