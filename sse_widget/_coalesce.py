@@ -18,9 +18,16 @@ view's strings, so the view drops exactly the same.
 The wire format (``msg:custom`` content), kernel to front end::
 
     {"kind": "delta", "gen": g, "seq": n, "text": appended, "dropped": d?, "rows": [...]?,
-     "stats": {...}?}
+     "stats": {...}?, "reasoning": appended?, "tools": [update, ...]?, "finish": reason?}
     {"kind": "snapshot", "gen": g, "seq": n, "part": i, "parts": k, "text": piece,
-     "dropped": d?, "rows": [...]?, "stats": {...}?}
+     "dropped": d?, "rows": [...]?, "stats": {...}?, "reasoning": all?, "tools": [...]?,
+     "finish": reason?}
+
+A model's reasoning and tool calls travel beside the answer: ``reasoning`` is reasoning
+text to append; each tool update is ``{"i": index, "id"?, "name"?, "args"?: text to
+append, "done"?: true}`` (a new index starts a call); ``finish`` is the provider's finish
+reason once known. A snapshot's part 0 carries them whole (``tools`` as
+``{"i", "id", "name", "args", "done"}`` each), from the widget's extractor.
 
 A delta means: append ``text``, then drop from the front of the text until ``dropped``
 units (the generation's total so far; sent once any were) are gone. A snapshot's parts
@@ -105,6 +112,12 @@ class DeltaChannel:
         self._stats: Message | None = None
         self._stats_pending = False
         self._force = False
+        self._pending_reasoning: list[str] = []
+        #: Tool updates not sent yet, by call index (pieces of one call merge).
+        self._pending_tools: dict[int, Message] = {}
+        self._pending_finish: str | None = None
+        #: What a snapshot carries besides the text (reasoning, tools, finish).
+        self.extras: Callable[[], Message] = dict
 
     @property
     def text(self) -> str:
@@ -132,6 +145,35 @@ class DeltaChannel:
             self.dropped_chars = self.dropped_units = 0
         self._rows.clear()
         self._pending_rows = []
+        self._pending_reasoning, self._pending_tools, self._pending_finish = [], {}, None
+
+    def append_reasoning(self, text: str) -> None:
+        """Add reasoning text; it goes out with the next delta."""
+        if text:
+            self._pending_reasoning.append(text)
+            self.outbox.want_delta()
+
+    def update_tool(
+        self, index: int, *, id: str | None, name: str | None, args: str, done: bool
+    ) -> None:
+        """A piece of tool call ``index``; it goes out with the next delta."""
+        update = self._pending_tools.get(index)
+        if update is None:
+            update = self._pending_tools[index] = {"i": index}
+        if id is not None:
+            update["id"] = id
+        if name is not None:
+            update["name"] = name
+        if args:
+            update["args"] = update.get("args", "") + args
+        if done:
+            update["done"] = True
+        self.outbox.want_delta()
+
+    def set_finish(self, reason: str) -> None:
+        """The provider's finish reason; it goes out with the next delta."""
+        self._pending_finish = reason
+        self.outbox.want_delta()
 
     def append(self, text: str, row: Message | None = None) -> None:
         """Add text (and an event row); a delta goes out on the outbox's next turn."""
@@ -176,7 +218,8 @@ class DeltaChannel:
     def _take(self) -> Message | None:
         """The delta of everything pending now (the outbox's turn came), or None."""
         force, self._force = self._force, False
-        if not (self._pending or self._pending_rows or (force and self._stats_pending)):
+        beside = self._pending_reasoning or self._pending_tools or self._pending_finish
+        if not (self._pending or self._pending_rows or beside or (force and self._stats_pending)):
             return None
         self.seq += 1
         message: Message = {
@@ -192,6 +235,14 @@ class DeltaChannel:
         if self._stats_pending:
             message["stats"] = self._stats
             self._stats_pending = False
+        if beside:
+            if self._pending_reasoning:
+                message["reasoning"] = "".join(self._pending_reasoning)
+            if self._pending_tools:
+                message["tools"] = list(self._pending_tools.values())
+            if self._pending_finish is not None:
+                message["finish"] = self._pending_finish
+            self._pending_reasoning, self._pending_tools, self._pending_finish = [], {}, None
         self._pending, self._pending_rows = [], []
         return message
 
@@ -226,5 +277,6 @@ class DeltaChannel:
             messages[0]["rows"] = list(self._rows)
         if self._stats is not None:
             messages[0]["stats"] = self._stats
+        messages[0].update(self.extras())
         self.snapshots_sent += 1
         return messages

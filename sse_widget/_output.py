@@ -9,10 +9,14 @@ the widget's outbox (``_budget.py``).
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from ._budget import Outbox
+from ._formats import ToolCall
 
 __all__ = ["FINAL_MARKDOWN_CHARS", "Displays", "saved_answer"]
 
@@ -27,13 +31,59 @@ FINAL_MARKDOWN_CHARS = 65536
 Bundle = tuple[dict[str, Any], dict[str, Any]]
 
 
-def saved_answer(bundle: Bundle, *, text: str, render: str, fallback: str) -> Bundle:
-    """``bundle`` (the widget view's) with the answer added for the saved notebook."""
+def saved_answer(
+    bundle: Bundle,
+    *,
+    text: str,
+    render: str,
+    fallback: str,
+    reasoning: str = "",
+    tool_calls: Sequence[ToolCall] = (),
+    finish_reason: str | None = None,
+) -> Bundle:
+    """``bundle`` (the widget view's) with the answer added for the saved notebook: the
+    reasoning first, as a quote; the answer; each tool call as fenced JSON; a finish
+    reason that cut the answer. A stream with none of these saves its text alone."""
     data, metadata = bundle
-    data["text/plain"] = text or fallback
-    if render == "markdown" and text and len(text) <= FINAL_MARKDOWN_CHARS:
-        data["text/markdown"] = text
+    plain, markdown = [], []
+    if reasoning:
+        plain.append(f"Thinking:\n{reasoning}")
+        quoted = "\n".join(f"> {line}" if line else ">" for line in reasoning.split("\n"))
+        markdown.append(f"> **Thinking**\n>\n{quoted}")
+    if text:
+        plain.append(text)
+        markdown.append(text)
+    for call in tool_calls:
+        arguments = _arguments(call)
+        title = f"Tool call {call.name or '(unnamed)'}" + (f" ({call.id})" if call.id else "")
+        plain.append(f"{title}:\n{arguments}")
+        fence = "`" * max(3, _longest_backtick_run(arguments) + 1)
+        markdown.append(f"**{title}**\n\n{fence}json\n{arguments}\n{fence}")
+    if finish_reason is not None and finish_reason.lower() in CUT_REASONS:
+        note = f"Finish reason: {finish_reason} (the answer was cut at the token limit)"
+        plain.append(note)
+        markdown.append(f"*{note}*")
+    data["text/plain"] = "\n\n".join(plain) or fallback
+    saved = "\n\n".join(markdown)
+    if render == "markdown" and saved and len(saved) <= FINAL_MARKDOWN_CHARS:
+        data["text/markdown"] = saved
     return data, metadata
+
+
+#: Finish reasons that mean the answer was cut at the token limit, per provider.
+CUT_REASONS = frozenset({"length", "max_tokens", "max_output_tokens"})
+
+
+def _arguments(call: ToolCall) -> str:
+    """A tool call's arguments as indented JSON, or as received if they do not parse."""
+    try:
+        return json.dumps(call.json(), indent=2, ensure_ascii=False)
+    except ValueError:
+        return f"{call.arguments}\n(not valid JSON)"
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 class Displays:

@@ -24,6 +24,8 @@ class StreamStats:
         self.reconnects = 0
         #: Characters of text dropped from the front to keep within ``max_chars``.
         self.chars_dropped = 0
+        #: Pieces of reasoning ("thinking") received.
+        self.reasoning_tokens = 0
         self.usage: dict[str, Any] | None = None
 
     def opened(self) -> None:
@@ -58,6 +60,7 @@ class StreamStats:
             "tokens_per_s": round((self.tokens - 1) / streaming, 1) if streaming > 0 else None,
             "reconnects": self.reconnects,
             "chars_dropped": self.chars_dropped,
+            "reasoning_tokens": self.reasoning_tokens,
             "usage": self.usage,
         }
 

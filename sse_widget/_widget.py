@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import threading
-import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -52,7 +52,8 @@ from ._arguments import checked_count, checked_flag, checked_hook
 from ._budget import MessageBudget
 from ._coalesce import DeltaChannel
 from ._exceptions import ResponseError, RetriesExhaustedError, StreamError
-from ._formats import FormatSpec, get_extractor
+from ._feed import StreamFeed
+from ._formats import FormatSpec, ToolCall, get_extractor
 from ._front_end import (
     STATIC,
     ensure_module_widget,
@@ -84,8 +85,6 @@ RENDERS = ("markdown", "text", "events")
 _ACTIVE = ("connecting", "streaming", "reconnecting")
 #: Seconds between stats updates sent to the front end while streaming.
 STATS_INTERVAL = 0.25
-#: Characters of an event's data shown in a row of the events view.
-ROW_DATA_CHARS = 2000
 
 
 #: Characters of text a widget keeps by default (``max_chars``).
@@ -175,7 +174,8 @@ class StreamWidget(anywidget.AnyWidget):
             raise ValueError(
                 f"render must be one of {', '.join(map(repr, RENDERS))}, not {render!r}"
             )
-        get_extractor(format)  # a bad format fails here, not later on the streams thread
+        # A bad format fails here, not later on the streams thread.
+        get_extractor(format)
         checked_hook("on_message", on_message)
         checked_hook("on_close", on_close)
         checked_count("max_events", max_events)
@@ -227,6 +227,9 @@ class StreamWidget(anywidget.AnyWidget):
         # Reads a slow stream once per delta instead of once per token (see _coalesce.py).
         self._events: deque[Event] = deque(maxlen=max_events)
         self._stats = StreamStats()
+        # The reader of a run (a new one each start); this one answers until then.
+        self._feed = StreamFeed(format, self._channel, self._stats, keep_rows=False)
+        self._channel.extras = lambda: self._feed.extras()
         self._error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.TimerHandle | None = None
@@ -244,6 +247,26 @@ class StreamWidget(anywidget.AnyWidget):
         """The text received so far (its last ``max_chars`` characters: see
         ``stats["chars_dropped"]`` for what went before)."""
         return self._channel.text
+
+    @property
+    def reasoning(self) -> str:
+        """The model's reasoning ("thinking") so far, for formats that stream it (its last
+        ``max_chars`` characters)."""
+        return self._feed.extractor.reasoning
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls the model made so far: ``id``, ``name``, ``arguments`` (the raw
+        streamed text; ``.json()`` parses it), ``done``. Copies: changing them changes
+        nothing here."""
+        return [dataclasses.replace(call) for call in list(self._feed.extractor.tool_calls)]
+
+    @property
+    def finish_reason(self) -> str | None:
+        """Why the model stopped, in the provider's word (``"stop"``, ``"length"``,
+        ``"tool_calls"``, ``"end_turn"``, ``"max_tokens"``, ``"STOP"``...); ``None`` until
+        the stream says."""
+        return self._feed.extractor.finish_reason
 
     @property
     def events(self) -> list[Event]:
@@ -354,7 +377,15 @@ class StreamWidget(anywidget.AnyWidget):
         assert bundle is not None  # None only for a widget without a view
         if self.status not in ("done", "stopped", "error"):
             return bundle
-        return saved_answer(bundle, text=self.text, render=self.render, fallback=repr(self))
+        return saved_answer(
+            bundle,
+            text=self.text,
+            render=self.render,
+            fallback=repr(self),
+            reasoning=self.reasoning,
+            tool_calls=self.tool_calls,
+            finish_reason=self.finish_reason,
+        )
 
     # -- the stream, on the streams thread ----------------------------------------
 
@@ -389,9 +420,9 @@ class StreamWidget(anywidget.AnyWidget):
         channel = self._channel
         channel.reset(generation)
         self._events.clear()
-        stats = self._stats  # made by start()
-        extractor = get_extractor(self._format)
-        keep_rows = self.render == "events"
+        feed = self._feed = StreamFeed(
+            self._format, channel, self._stats, keep_rows=self.render == "events"
+        )
         self._schedule_tick(generation)
         outcome = "done"
         try:
@@ -401,19 +432,7 @@ class StreamWidget(anywidget.AnyWidget):
                 self._events.append(event)
                 if self._on_message is not None:
                     self._on_message(event)
-                token = extractor.feed(event)
-                stats.event(event.data, token)
-                row = None
-                if keep_rows:
-                    row = {
-                        "t": round((time.monotonic() - stats.started) * 1000),
-                        "event": event.event,
-                        "id": event.id,
-                        "data": event.data[:ROW_DATA_CHARS],
-                    }
-                channel.append(token or "", row)
-                if extractor.usage is not stats.usage:
-                    stats.usage = extractor.usage
+                feed.event(event)
         except asyncio.CancelledError:
             outcome = "stopped"
         except Exception as exc:  # a StreamError, or a callback's own exception

@@ -123,10 +123,9 @@ class Extractor:
     @property
     def reasoning(self) -> str:
         """The reasoning ("thinking") text so far (its kept tail, with a limit)."""
-        pieces = self._reasoning_pieces
-        if len(pieces) > 1:
-            pieces[:] = ["".join(pieces)]
-        return pieces[0] if pieces else ""
+        # Safe to read from another thread than the one feeding: only that one changes
+        # the list, and a copy of a list is atomic.
+        return "".join(list(self._reasoning_pieces))
 
     def feed(self, event: Event) -> str | None:
         """Return the answer text ``event`` adds, or ``None`` when it adds none.
@@ -167,8 +166,11 @@ class Extractor:
         if not isinstance(text, str) or not text:
             return
         self._out.append(ReasoningPart(text))
-        self._reasoning_pieces.append(text)
+        pieces = self._reasoning_pieces
+        pieces.append(text)
         self._reasoning_chars += len(text)
+        if len(pieces) >= 256:  # joined now and then: a piece costs more than its text
+            self._reasoning_pieces = ["".join(pieces)]
         limit = self.max_reasoning_chars
         if limit is not None and self._reasoning_chars > limit:
             # Drop a sixteenth more than needed, so that trimming is not per piece.
