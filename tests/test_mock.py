@@ -248,7 +248,7 @@ def test_responses_stream(mock: MockServer, client: httpx.Client) -> None:
     words = len(PROMPT.split())
     assert completed["usage"] == {
         "input_tokens": words,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": deltas,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": words + deltas,

@@ -220,7 +220,7 @@ def _output(call: Call, answer: Plan) -> list[dict[str, Any]]:
 def _responses_usage(answer: Plan) -> dict[str, Any]:
     return {
         "input_tokens": answer.prompt_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": answer.completion_tokens,
         "output_tokens_details": {"reasoning_tokens": len(answer.reasoning)},
         "total_tokens": answer.total_tokens,
