@@ -5,7 +5,9 @@
  * @typedef {{ attempt?: number, max_attempts?: number | null, delay_s?: number }} ReconnectInfo
  * @typedef {{ ttfb_s?: number | null, ttft_s?: number | null, tokens?: number, events?: number,
  *             bytes?: number, elapsed_s?: number, tokens_per_s?: number | null,
- *             reconnects?: number, usage?: Record<string, unknown> | null }} Stats
+ *             reconnects?: number, usage?: Record<string, unknown> | null,
+ *             reasoning_tokens?: number }} Stats
+ *   `reasoning_tokens`: pieces of reasoning so far (`tokens` counts the answer's)
  * @typedef {{ type?: string, message?: string, status_code?: number, body?: string }} ErrorInfo
  */
 
@@ -44,11 +46,76 @@ export function formatCount(n) {
  * The line over a bounded stream's text: how much earlier text the kernel no longer
  * keeps (`max_chars`); empty when none was dropped.
  * @param {number} dropped UTF-16 code units, which is what the kernel and JS count
+ * @param {string | null} [setting] the setting that bounds it, named in brackets
  */
-export function droppedNotice(dropped) {
+export function droppedNotice(dropped, setting = "max_chars") {
   if (!(dropped > 0)) return "";
   const noun = dropped === 1 ? "character" : "characters";
-  return `${formatCount(dropped)} earlier ${noun} not kept (max_chars)`;
+  return `${formatCount(dropped)} earlier ${noun} not kept${setting ? ` (${setting})` : ""}`;
+}
+
+/**
+ * The thinking section's summary: "Thinking · 1,234 tokens" while the model thinks,
+ * "Thought for 1,234 tokens" once it ended.
+ * @param {number | null} tokens its own count; null when unknown
+ * @param {boolean} ended
+ */
+export function thinkingLabel(tokens, ended) {
+  const count = tokens ? `${formatCount(tokens)} ${tokens === 1 ? "token" : "tokens"}` : "";
+  if (ended) return count ? `Thought for ${count}` : "Thought";
+  return count ? `Thinking · ${count}` : "Thinking";
+}
+
+/** Finish reasons that mean the model ended as it meant to (lower case). */
+const NORMAL_FINISH = new Set(["stop", "end_turn", "stop_sequence", "completed", "finish"]);
+/** ... or ended to have a tool called. */
+const TOOL_FINISH = new Set(["tool_calls", "tool_use", "function_call"]);
+/** ... or was cut: the answer reached the output token limit (or the context window). */
+const CUT_FINISH = new Set([
+  "length", "max_tokens", "max_output_tokens", "model_context_window_exceeded",
+]);
+
+/**
+ * The header's badge for a finish reason, or null for a normal stop (nothing to say).
+ * Providers spell reasons in their own case (`STOP`, `MAX_TOKENS`): compared in lower case.
+ * - `cut`: the answer was cut at the token limit (a warning);
+ * - `tool`: the model stopped to call a tool (a quiet hint: the answer waits for it);
+ * - `other`: anything else, in the provider's word (`content_filter`, `SAFETY`, ...).
+ * @param {string | null | undefined} reason
+ * @returns {{ kind: "cut" | "tool" | "other", text: string, title: string } | null}
+ */
+export function finishBadge(reason) {
+  if (!reason) return null;
+  const word = reason.toLowerCase();
+  if (NORMAL_FINISH.has(word)) return null;
+  if (TOOL_FINISH.has(word)) {
+    return { kind: "tool", text: "tool call", title: `The model stopped to call a tool (finish reason "${reason}")` };
+  }
+  if (CUT_FINISH.has(word)) {
+    return {
+      kind: "cut",
+      text: `cut off: ${reason}`,
+      title: `The answer was cut at the token limit (finish reason "${reason}"): `
+        + "raise the request's output token limit to get the rest",
+    };
+  }
+  return { kind: "other", text: reason, title: `The model stopped with finish reason "${reason}"` };
+}
+
+/**
+ * A finished tool call's arguments for reading: JSON pretty-printed; text that does not
+ * parse as it came, with the parser's complaint. No arguments at all read as `{}`, as
+ * the kernel's `ToolCall.json()` has them.
+ * @param {string} args
+ * @returns {{ text: string, valid: boolean, error: string }}
+ */
+export function formatArguments(args) {
+  if (!args.trim()) return { text: "{}", valid: true, error: "" };
+  try {
+    return { text: JSON.stringify(JSON.parse(args), null, 2), valid: true, error: "" };
+  } catch (error) {
+    return { text: args, valid: false, error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ export { SECTION_CHARS } from "./sections.js";
 
 /**
  * @typedef {import("./store.js").Row} Row
- * @typedef {import("./store.js").Change} Change
+ * @typedef {import("./store.js").TextChange} TextChange
  * @typedef {import("./markdown.js").RenderOptions} RenderOptions
  * @typedef {Pick<import("./markdown.js").Renderer, "render" | "renderBlocks">} Renderer
  *
@@ -372,7 +372,7 @@ export class Feed {
     return this.#scheduled || this.#pending.length > 0;
   }
 
-  /** @param {Change} change */
+  /** @param {TextChange} change */
   change(change) {
     if (change.type === "trim") {
       this.#trim(change.units);

@@ -18,7 +18,7 @@ import {
 } from "./format.js";
 import { Follower } from "./follow.js";
 import { createRenderer } from "./markdown.js";
-import { StreamStore } from "./store.js";
+import { StreamStore, isTextChange } from "./store.js";
 import { EventsView, Feed, MarkdownView, TextView } from "./views.js";
 
 /**
@@ -266,7 +266,8 @@ function draw({ model, el }) {
   const store = new StreamStore({
     maxRows: model.get("max_event_rows"),
     requestSync: (gen, seq) => model.send({ kind: "sync", gen, seq }),
-    onChange: (change) => feed.change(change),
+    // Reasoning, tool calls and the finish reason are not shown yet.
+    onChange: (change) => isTextChange(change) && feed.change(change),
     onStats: showStats,
   });
 

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import {
-  BODY_EXCERPT, droppedNotice, errorMessage, errorTitle, formatBody, formatSeconds, statsEntries, statusLabel,
+  BODY_EXCERPT, droppedNotice, errorMessage, errorTitle, finishBadge, formatArguments, formatBody, formatSeconds,
+  statsEntries, statusLabel, thinkingLabel,
 } from "../format.js";
 
 describe("header text", () => {
@@ -62,5 +63,56 @@ describe("header text", () => {
     assert.equal(droppedNotice(1234567), "1,234,567 earlier characters not kept (max_chars)");
     assert.equal(droppedNotice(1), "1 earlier character not kept (max_chars)");
     assert.equal(droppedNotice(0), "");
+  });
+
+  it("names no setting when the bound is not max_chars", () => {
+    assert.equal(droppedNotice(2000, null), "2,000 earlier characters not kept");
+  });
+});
+
+describe("what a model's stream carries beside the answer", () => {
+  it("labels the thinking section with its own count, while it thinks and once it ended", () => {
+    assert.equal(thinkingLabel(1234, false), "Thinking · 1,234 tokens");
+    assert.equal(thinkingLabel(1, false), "Thinking · 1 token");
+    assert.equal(thinkingLabel(null, false), "Thinking");
+    assert.equal(thinkingLabel(1234, true), "Thought for 1,234 tokens");
+    assert.equal(thinkingLabel(null, true), "Thought");
+  });
+
+  it("shows no finish badge for a normal stop, in any provider's spelling", () => {
+    for (const reason of ["stop", "end_turn", "STOP", "stop_sequence", "completed", "finish", "Stop", null, ""]) {
+      assert.equal(finishBadge(reason), null, String(reason));
+    }
+  });
+
+  it("warns that an answer cut at the token limit is cut, naming the provider's word", () => {
+    for (const reason of ["length", "max_tokens", "MAX_TOKENS", "max_output_tokens"]) {
+      const badge = finishBadge(reason);
+      assert.equal(badge?.kind, "cut", reason);
+      assert.ok(badge?.text.includes(reason));
+      assert.match(badge?.title ?? "", /cut at the token limit/);
+    }
+  });
+
+  it("shows a stop to call a tool quietly, and anything else as the provider said it", () => {
+    assert.deepEqual(
+      ["tool_calls", "tool_use", "TOOL_USE"].map((reason) => [finishBadge(reason)?.kind, finishBadge(reason)?.text]),
+      [["tool", "tool call"], ["tool", "tool call"], ["tool", "tool call"]],
+    );
+    assert.deepEqual(finishBadge("content_filter"), {
+      kind: "other", text: "content_filter", title: 'The model stopped with finish reason "content_filter"',
+    });
+    assert.equal(finishBadge("SAFETY")?.text, "SAFETY");
+  });
+
+  it("formats complete tool arguments as JSON, and keeps what does not parse as it came", () => {
+    assert.deepEqual(formatArguments('{"city":"Oslo","days":[1,2]}'), {
+      text: '{\n  "city": "Oslo",\n  "days": [\n    1,\n    2\n  ]\n}', valid: true, error: "",
+    });
+    assert.deepEqual(formatArguments(" "), { text: "{}", valid: true, error: "" });
+    const cut = formatArguments('{"city": "Os');
+    assert.equal(cut.valid, false);
+    assert.equal(cut.text, '{"city": "Os');
+    assert.ok(cut.error.length > 0);
   });
 });

@@ -41,8 +41,13 @@ const snapshot = (gen, seq, part, parts, text) => ({ kind: "snapshot", gen, seq,
  * A change as a short list, to compare in order.
  * @param {import("../store.js").Change} change
  */
-const brief = (change) =>
-  change.type === "trim" ? [change.type, change.units, change.dropped] : [change.type, change.text];
+const brief = (change) => {
+  if (change.type === "trim" || change.type === "reasoning-trim") return [change.type, change.units, change.dropped];
+  if (change.type === "tool") return [change.type, change.call.i, change.args];
+  if (change.type === "tools") return [change.type, change.calls.length];
+  if (change.type === "finish") return [change.type, change.reason];
+  return [change.type, change.text];
+};
 
 describe("StreamStore", () => {
   it("applies deltas in order and asks for nothing", () => {
@@ -254,5 +259,190 @@ describe("StreamStore with bounded text (max_chars)", () => {
     assert.equal(store.text, kernel.text);
     assert.equal(store.dropped, kernel.dropped);
     assert.ok(store.text.length <= 500);
+  });
+});
+
+describe("StreamStore: reasoning, tool calls and the finish reason", () => {
+  /**
+   * @param {number} seq
+   * @param {Partial<import("../store.js").Delta>} fields
+   * @returns {import("../store.js").Delta}
+   */
+  const model = (seq, fields, gen = 1) => ({ kind: "delta", gen, seq, text: "", ...fields });
+
+  it("applies each delta's reasoning, tool updates and finish reason in order, and says so", () => {
+    const { store, changes } = setup();
+    store.receive(model(1, { reasoning: "Let me " }));
+    store.receive(model(2, { reasoning: "think." }));
+    store.receive(model(3, { text: "Calling.", tools: [{ i: 0, id: "call_1", name: "get_weather", args: '{"ci' }] }));
+    store.receive(model(4, { tools: [{ i: 0, args: 'ty": "Oslo"}', done: true }, { i: 1, name: "now" }] }));
+    store.receive(model(5, { finish: "tool_calls" }));
+    assert.equal(store.reasoning, "Let me think.");
+    assert.equal(store.text, "Calling.");
+    assert.deepEqual(store.tools, [
+      { i: 0, id: "call_1", name: "get_weather", args: '{"city": "Oslo"}', done: true },
+      { i: 1, id: null, name: "now", args: "", done: false },
+    ]);
+    assert.equal(store.finish, "tool_calls");
+    assert.deepEqual(changes.map(brief), [
+      ["reset", ""],
+      ["reasoning", "Let me "], ["reasoning", "think."],
+      ["append", "Calling."], ["tool", 0, '{"ci'],
+      ["tool", 0, 'ty": "Oslo"}'], ["tool", 1, ""],
+      ["finish", "tool_calls"],
+    ]);
+    const done = /** @type {import("../store.js").ToolChange} */ (changes[5]);
+    assert.deepEqual(done.call, store.tools[0]); // the whole call as it is now
+  });
+
+  it("keeps a call's id and name from when they are first known and its done for good", () => {
+    const { store } = setup();
+    store.receive(model(1, { tools: [{ i: 0, args: "{" }] })); // some providers name it late
+    store.receive(model(2, { tools: [{ i: 0, id: "a", name: "first", args: "}", done: true }] }));
+    store.receive(model(3, { tools: [{ i: 0, id: "b", name: "second", done: false }] }));
+    assert.deepEqual(store.tools, [{ i: 0, id: "a", name: "first", args: "{}", done: true }]);
+  });
+
+  it("ignores a tool update that would leave a hole, and malformed ones", () => {
+    const { store, changes } = setup();
+    store.receive(model(1, {
+      tools: /** @type {any} */ ([{ i: 2, name: "far" }, null, { i: -1 }, { i: "0" }, { i: 0, name: "ok" }]),
+    }));
+    assert.deepEqual(store.tools.map((call) => call.name), ["ok"]);
+    assert.equal(changes.filter((change) => change.type === "tool").length, 1);
+  });
+
+  it("applies a delta after a gap not at all, then takes all three from the snapshot", () => {
+    const { store, syncs, changes } = setup();
+    store.receive(model(1, { reasoning: "first " }));
+    store.receive(model(3, { reasoning: "third", tools: [{ i: 0, name: "x" }], finish: "stop" }));
+    assert.deepEqual(syncs, [[1, 1]]);
+    assert.equal(store.reasoning, "first ");
+    assert.deepEqual(store.tools, []);
+    assert.equal(store.finish, null);
+    const before = changes.length;
+    store.receive({
+      kind: "snapshot", gen: 1, seq: 3, part: 0, parts: 2, text: "answer ",
+      reasoning: "first second third", tools: [{ i: 0, id: "c", name: "x", args: "{}", done: true }], finish: "stop",
+    });
+    store.receive({ kind: "snapshot", gen: 1, seq: 3, part: 1, parts: 2, text: "text" });
+    assert.deepEqual(changes.slice(before).map(brief), [
+      ["reset", "answer "], ["reasoning-reset", "first second third"], ["tools", 1], ["finish", "stop"],
+      ["append", "text"],
+    ]);
+    assert.equal(store.reasoning, "first second third");
+    assert.deepEqual(store.tools, [{ i: 0, id: "c", name: "x", args: "{}", done: true }]);
+    store.receive(model(3, { reasoning: " again" })); // in the snapshot already
+    store.receive(model(4, { reasoning: " more" }));
+    assert.equal(store.reasoning, "first second third more");
+    assert.equal(store.syncing, false);
+  });
+
+  it("a snapshot without the fields has none of them, and tells what it cleared", () => {
+    const { store, changes } = setup();
+    store.receive(model(1, { reasoning: "hmm", tools: [{ i: 0, name: "t" }], finish: "length" }));
+    store.receive({ kind: "snapshot", gen: 1, seq: 5, part: 0, parts: 1, text: "plain" });
+    assert.equal(store.reasoning, "");
+    assert.deepEqual(store.tools, []);
+    assert.equal(store.finish, null);
+    assert.deepEqual(changes.slice(-4).map(brief), [
+      ["reset", "plain"], ["reasoning-reset", ""], ["tools", 0], ["finish", null],
+    ]);
+  });
+
+  it("a snapshot's later parts may carry more reasoning, appended in order", () => {
+    const { store } = setup();
+    store.catchUp(1);
+    store.receive({ kind: "snapshot", gen: 1, seq: 2, part: 0, parts: 3, text: "a", reasoning: "r1 " });
+    store.receive({ kind: "snapshot", gen: 1, seq: 2, part: 1, parts: 3, text: "b", reasoning: "r2 " });
+    store.receive({ kind: "snapshot", gen: 1, seq: 2, part: 2, parts: 3, text: "c", reasoning: "r3" });
+    assert.equal(store.reasoning, "r1 r2 r3");
+    assert.equal(store.text, "abc");
+  });
+
+  it("a new generation clears reasoning, tools and finish reason", () => {
+    const { store, changes } = setup();
+    store.receive(model(1, { reasoning: "old", tools: [{ i: 0, name: "t" }], finish: "length" }));
+    store.newGeneration(2);
+    assert.equal(store.reasoning, "");
+    assert.deepEqual(store.tools, []);
+    assert.equal(store.finish, null);
+    assert.equal(store.answered, false);
+    assert.deepEqual(changes.slice(-4), [
+      { type: "reset", text: "", rows: [], dropped: 0 },
+      { type: "reasoning-reset", text: "", dropped: 0 },
+      { type: "tools", calls: [] },
+      { type: "finish", reason: null },
+    ]);
+    store.receive(model(1, { reasoning: "new" }, 1)); // the old generation's, late
+    store.receive(model(1, { reasoning: "new" }, 2));
+    assert.equal(store.reasoning, "new");
+  });
+
+  it("a stream without reasoning or tools hears nothing of them", () => {
+    const { store, changes } = setup();
+    store.receive(model(1, { text: "just text" }));
+    store.newGeneration(2);
+    store.receive(model(1, { text: "again" }, 2));
+    assert.deepEqual(changes.map((change) => change.type), ["reset", "append", "reset", "append"]);
+  });
+
+  it("says the answer began with its first text or tool call, not with reasoning", () => {
+    const { store } = setup();
+    store.receive(model(1, { reasoning: "thinking" }));
+    assert.equal(store.answered, false);
+    store.receive(model(2, { tools: [{ i: 0, name: "search" }] }));
+    assert.equal(store.answered, true);
+    store.newGeneration(2);
+    store.receive(model(1, { reasoning: "thinking" }, 2));
+    store.receive(model(2, { text: "Hi" }, 2));
+    assert.equal(store.answered, true);
+  });
+
+  it("drops the oldest reasoning as the kernel says (reasoning_dropped), as it does text", () => {
+    const { store, changes } = setup();
+    store.receive(model(1, { reasoning: "abc" }));
+    store.receive(model(2, { reasoning: "defg" }));
+    store.receive(model(3, { reasoning: "hij", reasoning_dropped: 5 }));
+    assert.equal(store.reasoning, "fghij");
+    assert.equal(store.reasoningDropped, 5);
+    store.receive(model(4, { reasoning: "k" })); // absent: unchanged
+    assert.equal(store.reasoning, "fghijk");
+    assert.deepEqual(changes.slice(-3).map(brief), [["reasoning", "hij"], ["reasoning-trim", 5, 5], ["reasoning", "k"]]);
+    store.receive({ kind: "snapshot", gen: 1, seq: 9, part: 0, parts: 1, text: "", reasoning: "tail", reasoning_dropped: 40 });
+    assert.equal(store.reasoningDropped, 40);
+    assert.deepEqual(changes.at(-1), { type: "reasoning-reset", text: "tail", dropped: 40 });
+  });
+
+  it("keeps at most maxReasoning units itself, cutting a sixteenth more, never inside a pair", () => {
+    /** @type {import("../store.js").Change[]} */
+    const changes = [];
+    const store = new StreamStore({ requestSync: () => {}, onChange: (c) => changes.push(c), maxReasoning: 160 });
+    let sent = "";
+    for (let seq = 1; seq <= 100; seq += 1) {
+      const piece = seq % 3 ? `${seq}😀 ` : `word${seq} `;
+      sent += piece;
+      store.receive(model(seq, { reasoning: piece }));
+      assert.ok(store.reasoning.length <= 160, `${store.reasoning.length} kept`);
+      assert.equal(store.reasoning, sent.slice(store.reasoningDropped));
+      const first = store.reasoning.charCodeAt(0);
+      assert.ok(!(first >= 0xdc00 && first <= 0xdfff), "starts with half a pair");
+    }
+    const trims = changes.filter((change) => change.type === "reasoning-trim");
+    // Each cut frees a sixteenth more than the excess: far fewer cuts than pieces.
+    assert.ok(trims.length > 5 && trims.length < 50, `${trims.length} cuts`);
+    for (const trim of trims) assert.ok(trim.units >= 10, `${trim.units} units cut`);
+    // A snapshot's reasoning longer than that is cut to the newest at once.
+    store.receive({ kind: "snapshot", gen: 1, seq: 200, part: 0, parts: 1, text: "", reasoning: "x".repeat(1000) });
+    assert.ok(store.reasoning.length <= 160);
+    assert.equal(store.reasoningDropped, 1000 - store.reasoning.length);
+  });
+
+  it("passes on the reasoning token count with the other figures", () => {
+    /** @type {import("../format.js").Stats[]} */
+    const figures = [];
+    const store = new StreamStore({ requestSync: () => {}, onChange: () => {}, onStats: (s) => figures.push(s) });
+    store.receive(model(1, { reasoning: "r", stats: { tokens: 0, reasoning_tokens: 7 } }));
+    assert.equal(figures.at(-1)?.reasoning_tokens, 7);
   });
 });

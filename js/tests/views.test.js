@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 
 import { BlockSplitter, CODE_CHUNK } from "../blocks.js";
 import { createRenderer } from "../markdown.js";
-import { StreamStore } from "../store.js";
+import { StreamStore, isTextChange } from "../store.js";
 import {
   EventsView, Feed, FRAME_BUDGET_MS, LONG_LINE_CHARS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS, TextView,
   innermostLast, splitPoint, streamChars,
@@ -63,7 +63,7 @@ function boundedStream(view, maxChars) {
   /** @type {StreamStore} */
   const store = new StreamStore({
     requestSync: () => assert.fail("asked for a snapshot"),
-    onChange: (change) => feed.change(change),
+    onChange: (change) => isTextChange(change) && feed.change(change),
   });
   const { feed, step, frames, drain } = manualFeed(view, { source: () => store.text });
   return {
