@@ -57,10 +57,14 @@ export class TextView {
   #caret;
   #sections;
 
-  /** @param {Document} document */
-  constructor(document) {
+  /**
+   * @param {Document} document
+   * @param {string} [className] the answer's by default; the reasoning and tool calls
+   *   name theirs, so that `.sse-widget-text` stays the answer alone
+   */
+  constructor(document, className = "sse-widget-text") {
     this.#document = document;
-    this.el = element(document, "sse-widget-text");
+    this.el = element(document, className);
     this.#tail = element(document, "sse-widget-tail");
     this.#tailText = document.createTextNode("");
     this.#caret = element(document, "sse-widget-caret", "span");
@@ -324,6 +328,56 @@ export class EventsView {
 }
 
 /**
+ * One animation frame for the feeds of a widget (the answer, the reasoning, each tool
+ * call): they run in it in the order they asked, and each writes only in what those
+ * before it left of `FRAME_BUDGET_MS` (see `Feed`'s `spent`), so a view catching up on
+ * all of them at once still does about one budget of work a frame, not one per feed.
+ */
+export class SharedFrame {
+  #schedule;
+  #clock;
+  /** @type {(() => void)[]} */
+  #queue = [];
+  /** When the running frame started; null between frames. @type {number | null} */
+  #started = null;
+
+  /**
+   * @param {(callback: () => void) => void} schedule e.g. requestAnimationFrame
+   * @param {() => number} [clock] milliseconds, e.g. `performance.now`
+   */
+  constructor(schedule, clock = () => performance.now()) {
+    this.#schedule = schedule;
+    this.#clock = clock;
+  }
+
+  /**
+   * Run `callback` in the next frame, after those asked for before it.
+   * @param {() => void} callback
+   */
+  request(callback) {
+    this.#queue.push(callback);
+    if (this.#queue.length === 1) this.#schedule(() => this.#run());
+  }
+
+  /** Milliseconds the running frame has taken so far (0 between frames). */
+  spent() {
+    return this.#started === null ? 0 : this.#clock() - this.#started;
+  }
+
+  #run() {
+    // What the callbacks ask for now goes to the next frame.
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#started = this.#clock();
+    try {
+      for (const callback of queue) callback();
+    } finally {
+      this.#started = null;
+    }
+  }
+}
+
+/**
  * Hands a view the store's changes once per animation frame, in slices of at most
  * `SLICE_CHARS` and for at most about `FRAME_BUDGET_MS` a frame, so catching up on a long
  * answer never blocks the page in one long task.
@@ -334,6 +388,7 @@ export class Feed {
   #afterFrame;
   #live;
   #clock;
+  #spent;
   #source;
   /** Text not yet handed to the view; it follows the text the view has. @type {string[]} */
   #pending = [];
@@ -357,14 +412,19 @@ export class Feed {
    *   again from when it cannot drop what was asked
    * @param {() => void} [hooks.afterFrame] runs after each frame's DOM work (auto-scroll)
    * @param {() => number} [hooks.clock] milliseconds, e.g. `performance.now`
+   * @param {() => number} [hooks.spent] milliseconds of this frame other feeds took before
+   *   this one's turn (a `SharedFrame`'s): they come out of this feed's writing time
    */
-  constructor(view, { schedule, live, source, afterFrame = () => {}, clock = () => performance.now() }) {
+  constructor(view, {
+    schedule, live, source, afterFrame = () => {}, clock = () => performance.now(), spent = () => 0,
+  }) {
     this.#view = view;
     this.#schedule = schedule;
     this.#live = live;
     this.#source = source;
     this.#afterFrame = afterFrame;
     this.#clock = clock;
+    this.#spent = spent;
   }
 
   /** Whether text is waiting for a frame. */
@@ -440,7 +500,9 @@ export class Feed {
     }
     this.#drop = 0;
     const started = this.#clock();
-    // At least one slice a frame, so a slow machine still makes progress.
+    const budget = this.#writeBudget - this.#spent();
+    // At least one slice a frame, so a slow machine (or a feed whose turn comes late in
+    // a busy frame) still makes progress.
     let wrote = false;
     do {
       const piece = this.#nextSlice();
@@ -448,7 +510,7 @@ export class Feed {
       view.write(piece);
       this.#written += piece.length;
       wrote = true;
-    } while (this.#clock() - started < this.#writeBudget);
+    } while (this.#clock() - started < budget);
     const writing = this.#clock() - started;
     if (this.#rows.length) {
       view.addRows(this.#rows);

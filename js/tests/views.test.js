@@ -6,8 +6,8 @@ import { BlockSplitter, CODE_CHUNK } from "../blocks.js";
 import { createRenderer } from "../markdown.js";
 import { StreamStore, isTextChange } from "../store.js";
 import {
-  EventsView, Feed, FRAME_BUDGET_MS, LONG_LINE_CHARS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS, TextView,
-  innermostLast, splitPoint, streamChars,
+  EventsView, Feed, FRAME_BUDGET_MS, LONG_LINE_CHARS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS,
+  SharedFrame, TextView, innermostLast, splitPoint, streamChars,
 } from "../views.js";
 import { makeWindow } from "./dom.js";
 import { FakeKernel, random } from "./kernel.js";
@@ -299,6 +299,86 @@ describe("Feed", () => {
   it("never splits a surrogate pair", () => {
     assert.equal(splitPoint("a😀b", 2), 1);
     assert.equal(splitPoint("a😀b", 3), 3);
+  });
+});
+
+describe("SharedFrame", () => {
+  /**
+   * Feeds of text views whose every write takes `cost` ms of one fake clock, in frames
+   * of one SharedFrame run by hand; records each frame's writes by feed.
+   * @param {number} count
+   * @param {number} cost
+   */
+  function sharedFeeds(count, cost) {
+    let now = 0;
+    const clock = () => now;
+    /** @type {(() => void)[]} */
+    const queue = [];
+    const frame = new SharedFrame((callback) => queue.push(callback), clock);
+    /** @type {Map<number, number[][]>} frame number to each feed's slice sizes */
+    const writes = new Map();
+    let frameNumber = 0;
+    const feeds = Array.from({ length: count }, (_, index) => {
+      const view = new TextView(document);
+      const write = view.write.bind(view);
+      view.write = (text) => {
+        if (!writes.has(frameNumber)) writes.set(frameNumber, Array.from({ length: count }, () => []));
+        writes.get(frameNumber)?.[index].push(text.length);
+        now += cost;
+        write(text);
+      };
+      const feed = new Feed(view, {
+        schedule: (callback) => frame.request(callback),
+        spent: () => frame.spent(),
+        live: () => true,
+        source: () => "",
+        clock,
+      });
+      return { view, feed };
+    });
+    return {
+      feeds,
+      frame,
+      writes,
+      run() {
+        while (queue.length > 0) {
+          frameNumber += 1;
+          /** @type {() => void} */ (queue.shift())();
+        }
+      },
+    };
+  }
+
+  it("runs its feeds in one frame, each writing only in what the ones before it left", () => {
+    const { feeds, writes, run } = sharedFeeds(2, 3);
+    const [answer, reasoning] = feeds;
+    answer.feed.change({ type: "append", text: "a".repeat(6 * SLICE_CHARS), rows: [] });
+    reasoning.feed.change({ type: "append", text: "r".repeat(6 * SLICE_CHARS), rows: [] });
+    run();
+    const perFrame = Math.ceil(FRAME_BUDGET_MS / 3); // 3 slices: 9 ms
+    const counts = [...writes.values()].map((frame) => frame.map((sizes) => sizes.length));
+    // The answer writes its budget; the reasoning, whose turn comes when none is left,
+    // its one slice; once the answer is written, the reasoning has the frame.
+    assert.deepEqual(counts, [[perFrame, 1], [perFrame, 1], [0, perFrame], [0, 1]]);
+    assert.ok([...writes.values()].flat(2).every((size) => size <= SLICE_CHARS));
+    assert.equal(answer.view.el.textContent?.length, 6 * SLICE_CHARS);
+    assert.equal(reasoning.view.el.textContent?.length, 6 * SLICE_CHARS);
+  });
+
+  it("asks for one animation frame however many feeds want one", () => {
+    /** @type {(() => void)[]} */
+    const queue = [];
+    const frame = new SharedFrame((callback) => queue.push(callback), () => 0);
+    /** @type {string[]} */
+    const ran = [];
+    frame.request(() => ran.push("a"));
+    frame.request(() => ran.push("b"));
+    assert.equal(queue.length, 1);
+    assert.equal(frame.spent(), 0);
+    /** @type {() => void} */ (queue.shift())();
+    assert.deepEqual(ran, ["a", "b"]);
+    frame.request(() => ran.push("c")); // between frames: the next one
+    assert.equal(queue.length, 1);
   });
 });
 
