@@ -103,9 +103,9 @@ endpoints send an ``x-request-id`` header and the Anthropic one ``request-id``
     ``response.output_item.done``, ``response.completed``. The response object has every
     field of the API reference (``parallel_tool_calls``, ``tool_choice``, ``tools`` —
     the request's, else the mock's —, ``reasoning``, ``text``, ``store``…) and, once
-    done, ``usage`` with ``input_tokens_details.cached_tokens`` and
-    ``output_tokens_details.reasoning_tokens``. Without ``"stream": true``: the response
-    object as JSON.
+    done, ``usage`` with ``input_tokens_details`` (``cached_tokens``,
+    ``cache_write_tokens``) and ``output_tokens_details.reasoning_tokens``. Without
+    ``"stream": true``: the response object as JSON.
 
     ``reasoning=1``: first a ``reasoning`` item (``rs_mock_…``): ``output_item.added``
     with ``"summary": []``, ``response.reasoning_summary_part.added``, one
