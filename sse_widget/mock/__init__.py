@@ -268,7 +268,8 @@ endpoints too: the body is the API's, the query string is the mock's). Booleans 
     Provider endpoints: the model thinks first, in each API's own shape (see the
     endpoints above): Chat Completions ``delta.reasoning_content`` (``openrouter``:
     ``delta.reasoning``), Responses reasoning summary events, Anthropic ``thinking``
-    block, Gemini ``thought`` parts, AI SDK ``reasoning-*`` parts. ``0`` (default): none.
+    block, Gemini ``thought`` parts, AI SDK ``reasoning-*`` parts (``openrouter`` is
+    ``1`` there). ``0`` (default): none.
 ``tools=N``
     Provider endpoints: the answer calls the first N of the mock's two tools (0 to 2).
     The OpenAI endpoints send the calls alone, as OpenAI's models do; Anthropic, Gemini

@@ -131,10 +131,8 @@ def reasoning_reply(prompt: str, tools: int = 0) -> str:
             "I will answer with a heading, two short sections, a list of facts about the "
             "prompt and a small Python function, then stop."
         )
-    return (
-        "**Reading the prompt**\n\n"
-        f'The user wrote {len(words)} words: "{_quote(words, 12)}". {plan_text}'
-    )
+    count = f"{len(words)} word{'' if len(words) == 1 else 's'}"
+    return f'**Reading the prompt**\n\nThe user wrote {count}: "{_quote(words, 12)}". {plan_text}'
 
 
 def signature(text: str) -> str:
