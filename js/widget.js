@@ -5,6 +5,10 @@
  * Each view keeps its own `StreamStore`, fed by the kernel's numbered deltas; a view that
  * appears on a stream that already ran asks for a snapshot first. The kernel owns the
  * request: the buttons send `stop` and `restart`, nothing else goes back.
+ *
+ * The body reads in the order a model streams: its reasoning (a "Thinking" section, only
+ * when there is some), the answer, then its tool calls (cards). The header says why the
+ * model stopped when that was not a normal stop (cut at the token limit, filtered...).
  */
 
 import {
@@ -12,6 +16,7 @@ import {
   droppedNotice,
   errorMessage,
   errorTitle,
+  finishBadge,
   formatBody,
   statsEntries,
   statusLabel,
@@ -19,7 +24,9 @@ import {
 import { Follower } from "./follow.js";
 import { createRenderer } from "./markdown.js";
 import { StreamStore, isTextChange } from "./store.js";
-import { EventsView, Feed, MarkdownView, TextView } from "./views.js";
+import { ThinkingSection } from "./thinking.js";
+import { ToolCards } from "./tools.js";
+import { EventsView, Feed, MarkdownView, SharedFrame, TextView } from "./views.js";
 
 /**
  * The synced traitlets (see sse_widget/_widget.py).
@@ -109,6 +116,22 @@ async function copyText(window, text) {
       area.remove();
     }
   }
+}
+
+/**
+ * Make `button` copy what `text` gives at the click, and say for a moment whether it did.
+ * @param {Window} window
+ * @param {HTMLButtonElement} button
+ * @param {() => string} text
+ */
+function copyOnClick(window, button, text) {
+  button.addEventListener("click", async () => {
+    const copied = await copyText(window, text());
+    button.textContent = copied ? "Copied" : "Copy failed";
+    window.setTimeout(() => {
+      button.textContent = "Copy";
+    }, COPIED_MS);
+  });
 }
 
 /**
@@ -208,6 +231,9 @@ function draw({ model, el }) {
   const header = h(document, "div", "sse-widget-header");
   const pill = h(document, "span", "sse-widget-status");
   pill.setAttribute("role", "status");
+  // Why the model stopped, when that was not a normal stop (see `finishBadge`).
+  const finish = h(document, "span", "sse-widget-finish");
+  finish.hidden = true;
   const request = h(document, "span", "sse-widget-request");
   const method = h(document, "span", "sse-widget-method", model.get("method"));
   const url = h(document, "span", "sse-widget-url", model.get("display_url"));
@@ -223,7 +249,7 @@ function draw({ model, el }) {
   restart.title = "Send the request again";
   copy.title = model.get("render") === "markdown" ? "Copy the markdown source" : "Copy the text";
   controls.append(stop, restart, copy);
-  header.append(pill, request, stats, controls);
+  header.append(pill, finish, request, stats, controls);
 
   const error = h(document, "div", "sse-widget-error");
   error.hidden = true;
@@ -254,8 +280,11 @@ function draw({ model, el }) {
   let disposed = false;
   /** Units of the text not kept, as the notice shows it. */
   let shownDropped = 0;
+  // The answer, the reasoning and every tool call share each frame's budget.
+  const frame = new SharedFrame((callback) => window.requestAnimationFrame(() => disposed || callback()));
   const feed = new Feed(view, {
-    schedule: (callback) => window.requestAnimationFrame(() => disposed || callback()),
+    schedule: (callback) => frame.request(callback),
+    spent: () => frame.spent(),
     live,
     source: () => store.text,
     afterFrame: () => {
@@ -263,11 +292,30 @@ function draw({ model, el }) {
       follower.update(); // after the notice, which may have moved the content
     },
   });
+  const thinking = new ThinkingSection(document, {
+    parent: body,
+    before: notice,
+    frame,
+    live,
+    source: () => store.reasoning,
+    afterFrame: () => follower.update(),
+  });
+  const tools = new ToolCards(document, body, {
+    frame,
+    live,
+    afterFrame: () => follower.update(),
+    copy: (button, text) => copyOnClick(window, button, text),
+  });
   const store = new StreamStore({
     maxRows: model.get("max_event_rows"),
     requestSync: (gen, seq) => model.send({ kind: "sync", gen, seq }),
-    // Reasoning, tool calls and the finish reason are not shown yet.
-    onChange: (change) => isTextChange(change) && feed.change(change),
+    onChange: (change) => {
+      if (isTextChange(change)) feed.change(change);
+      else if (change.type === "finish") showFinish(change.reason);
+      else if (change.type === "tools" || change.type === "tool") tools.change(change);
+      else thinking.change(change);
+      thinking.answer(store.answered);
+    },
     onStats: showStats,
   });
 
@@ -288,10 +336,29 @@ function draw({ model, el }) {
     stop.disabled = !live();
     restart.textContent = status === "idle" ? "Start" : "Restart";
     feed.request(); // the caret goes when the stream ends
+    thinking.update(); // "Thinking" becomes "Thought for"
+    tools.update();
+  }
+
+  /** @param {string | null} reason */
+  function showFinish(reason) {
+    const badge = finishBadge(reason);
+    finish.hidden = badge === null;
+    finish.className = badge ? `sse-widget-finish sse-widget-finish-${badge.kind}` : "sse-widget-finish";
+    finish.textContent = badge?.text ?? "";
+    finish.title = badge?.title ?? "";
+    if (badge && reason) {
+      finish.dataset.kind = badge.kind;
+      finish.dataset.reason = reason;
+    } else {
+      delete finish.dataset.kind;
+      delete finish.dataset.reason;
+    }
   }
 
   /** @param {import("./format.js").Stats} figures */
   function showStats(figures) {
+    thinking.tokens(figures.reasoning_tokens);
     stats.replaceChildren(
       ...statsEntries(figures).map(([name, value]) => {
         const entry = h(document, "span", "sse-widget-stat");
@@ -334,13 +401,7 @@ function draw({ model, el }) {
 
   stop.addEventListener("click", () => model.send({ kind: "stop" }));
   restart.addEventListener("click", () => model.send({ kind: "restart" }));
-  copy.addEventListener("click", async () => {
-    const copied = await copyText(window, store.text);
-    copy.textContent = copied ? "Copied" : "Copy failed";
-    window.setTimeout(() => {
-      copy.textContent = "Copy";
-    }, COPIED_MS);
-  });
+  copyOnClick(window, copy, () => store.text); // the answer: not the reasoning, not the calls
   jump.addEventListener("click", () => follower.resume());
 
   showStatus();
@@ -354,6 +415,7 @@ function draw({ model, el }) {
     dispose() {
       disposed = true;
       follower.dispose();
+      thinking.dispose();
       for (const [name, listener] of listeners) model.off(name, listener);
     },
   };

@@ -242,3 +242,132 @@ describe("the widget view", () => {
     assert.equal(fake.listenerCount(), 0);
   });
 });
+
+describe("the widget view of a model's reasoning, tool calls and finish reason", () => {
+  it("shows the thinking above the answer, open while the model thinks, closed once it answers", async () => {
+    const { window, fake, $ } = mount({ render: "text" });
+    fake.message({ kind: "snapshot", gen: 1, seq: 0, part: 0, parts: 1, text: "" });
+    await frames(window);
+    assert.equal($(".sse-widget-thinking"), null, "an empty thinking section");
+    fake.message({ kind: "delta", gen: 1, seq: 1, text: "", reasoning: "The user wants ", stats: { reasoning_tokens: 3 } });
+    fake.message({ kind: "delta", gen: 1, seq: 2, text: "", reasoning: "a haiku.", stats: { reasoning_tokens: 5 } });
+    await frames(window);
+    const section = /** @type {HTMLDetailsElement} */ ($(".sse-widget-thinking"));
+    const body = /** @type {HTMLElement} */ ($(".sse-widget-body"));
+    assert.equal(section.parentElement, body);
+    assert.equal(body.firstElementChild, section, "not above the answer");
+    assert.equal(section.open, true);
+    assert.equal($(".sse-widget-thinking-summary")?.textContent, "Thinking · 5 tokens");
+    assert.equal($(".sse-widget-thinking-text")?.textContent, "The user wants a haiku.");
+    assert.equal($(".sse-widget-text")?.textContent, "");
+
+    fake.message({ kind: "delta", gen: 1, seq: 3, text: "Autumn moon", stats: { reasoning_tokens: 5 } });
+    await frames(window);
+    assert.equal(section.open, false);
+    assert.equal($(".sse-widget-thinking-summary")?.textContent, "Thought for 5 tokens");
+    assert.equal($(".sse-widget-text")?.textContent, "Autumn moon");
+    /** @type {HTMLElement} */ ($(".sse-widget-thinking-summary")).click();
+    assert.equal(section.open, true);
+
+    // Copy copies the answer, not the reasoning.
+    /** @type {string[]} */
+    const copied = [];
+    Object.defineProperty(window.navigator, "clipboard", {
+      value: { writeText: async (/** @type {string} */ text) => void copied.push(text) },
+    });
+    /** @type {HTMLButtonElement} */ ($(".sse-widget-copy")).click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(copied, ["Autumn moon"]);
+  });
+
+  it("says the thinking ended when the stream ends before any answer", async () => {
+    const { window, fake, $ } = mount({ render: "markdown" });
+    fake.message({ kind: "snapshot", gen: 1, seq: 1, part: 0, parts: 1, text: "", reasoning: "Hmm, let me" });
+    await frames(window);
+    assert.equal($(".sse-widget-thinking-summary")?.textContent, "Thinking");
+    fake.change("status", "stopped");
+    await frames(window);
+    assert.equal($(".sse-widget-thinking-summary")?.textContent, "Thought");
+    assert.equal(/** @type {HTMLElement} */ ($(".sse-widget-thinking")).dataset.state, "done");
+    assert.equal(/** @type {HTMLDetailsElement} */ ($(".sse-widget-thinking")).open, true);
+  });
+
+  it("shows tool calls as cards after the answer, formatted once complete", async () => {
+    const { window, fake, $ } = mount({ render: "markdown" });
+    fake.message({ kind: "snapshot", gen: 1, seq: 0, part: 0, parts: 1, text: "" });
+    fake.message({
+      kind: "delta", gen: 1, seq: 1, text: "Let me look.",
+      tools: [{ i: 0, id: "toolu_1", name: "search", args: '{"q": "sse' }],
+    });
+    await frames(window);
+    const body = /** @type {HTMLElement} */ ($(".sse-widget-body"));
+    assert.equal(body.lastElementChild?.className, "sse-widget-tools");
+    assert.equal($(".sse-widget-tool-name")?.textContent, "search");
+    assert.equal($(".sse-widget-tool-id")?.textContent, "toolu_1");
+    assert.equal($(".sse-widget-tool-args")?.textContent, '{"q": "sse');
+    fake.message({ kind: "delta", gen: 1, seq: 2, text: "", tools: [{ i: 0, args: '"}', done: true }], finish: "tool_use" });
+    await frames(window);
+    assert.equal($(".sse-widget-tool-args")?.textContent, '{\n  "q": "sse"\n}');
+    assert.equal(/** @type {HTMLElement} */ ($(".sse-widget-tool")).dataset.state, "done");
+    const badge = /** @type {HTMLElement} */ ($(".sse-widget-finish"));
+    assert.equal(badge.hidden, false);
+    assert.equal(badge.dataset.kind, "tool");
+    assert.equal(badge.textContent, "tool call");
+  });
+
+  it("warns in the header when the answer was cut at the token limit, and says nothing for a normal stop", async () => {
+    const { fake, $ } = mount({ render: "text" });
+    const badge = /** @type {HTMLElement} */ ($(".sse-widget-finish"));
+    assert.equal(badge.hidden, true);
+    assert.equal(badge.previousElementSibling, $(".sse-widget-status"));
+    fake.message({ kind: "snapshot", gen: 1, seq: 1, part: 0, parts: 1, text: "The answer is", finish: "length" });
+    assert.equal(badge.hidden, false);
+    assert.ok(badge.classList.contains("sse-widget-finish-cut"));
+    assert.equal(badge.dataset.kind, "cut");
+    assert.equal(badge.dataset.reason, "length");
+    assert.equal(badge.textContent, "cut off: length");
+    assert.match(badge.title, /cut at the token limit/);
+    fake.change("generation", 2);
+    assert.equal(badge.hidden, true, "the last run's reason outlived it");
+    fake.message({ kind: "delta", gen: 2, seq: 1, text: "Complete.", finish: "stop" });
+    assert.equal(badge.hidden, true);
+    assert.equal(badge.classList.contains("sse-widget-finish-cut"), false);
+    fake.message({ kind: "delta", gen: 2, seq: 2, text: "", finish: "content_filter" });
+    assert.equal(badge.hidden, false);
+    assert.equal(badge.dataset.kind, "other");
+    assert.equal(badge.textContent, "content_filter");
+  });
+
+  it("shows untrusted reasoning and arguments as text", async () => {
+    const { window, fake, el } = mount({ render: "markdown" });
+    const hostile = '<img src=x onerror="globalThis.pwned=1">';
+    fake.message({
+      kind: "snapshot", gen: 1, seq: 1, part: 0, parts: 1, text: "",
+      reasoning: hostile, tools: [{ i: 0, id: "c", name: hostile, args: hostile, done: true }],
+    });
+    await frames(window, 2);
+    assert.equal(el.querySelector("img"), null);
+    assert.equal(el.querySelector(".sse-widget-thinking-text")?.textContent, hostile);
+    assert.equal(el.querySelector(".sse-widget-tool-name")?.textContent, hostile);
+    assert.equal(el.querySelector(".sse-widget-tool-args")?.textContent, hostile);
+    assert.equal(el.querySelector(".sse-widget-tool-marker")?.hasAttribute("hidden"), false);
+    assert.equal(/** @type {any} */ (window).pwned, undefined);
+  });
+
+  it("a restart takes the thinking section and the cards away", async () => {
+    const { window, fake, $ } = mount({ render: "text" });
+    fake.message({
+      kind: "snapshot", gen: 1, seq: 1, part: 0, parts: 1, text: "a",
+      reasoning: "r", tools: [{ i: 0, id: "c", name: "t", args: "{}", done: true }],
+    });
+    await frames(window);
+    assert.ok($(".sse-widget-thinking") && $(".sse-widget-tools"));
+    fake.change("generation", 2);
+    fake.message({ kind: "delta", gen: 2, seq: 1, text: "plain" });
+    await frames(window);
+    assert.equal($(".sse-widget-thinking"), null);
+    assert.equal($(".sse-widget-tools"), null);
+    assert.equal($(".sse-widget-text")?.textContent, "plain");
+  });
+});
+
