@@ -30,7 +30,6 @@ export class ThinkingSection {
   #title;
   #notice;
   #feed;
-  #follower;
   #live;
   #answered = false;
   /** Whether the reader opened or closed the section: it stays as they left it. */
@@ -77,7 +76,8 @@ export class ThinkingSection {
     box.append(this.#notice, this.view.el);
     this.el.append(summary, box);
 
-    this.#follower = new Follower(box, () => {});
+    /** Keeps the end of the reasoning in view while the reader has not scrolled up. */
+    this.follower = new Follower(box, () => {});
     this.#feed = new Feed(this.view, {
       schedule: (callback) => frame.request(callback),
       spent: () => frame.spent(),
@@ -86,7 +86,7 @@ export class ThinkingSection {
       clock,
       afterFrame: () => {
         this.#showDropped();
-        this.#follower.update();
+        this.follower.update();
         afterFrame();
       },
     });
@@ -153,7 +153,7 @@ export class ThinkingSection {
   }
 
   dispose() {
-    this.#follower.dispose();
+    this.follower.dispose();
   }
 
   #attach() {
@@ -167,9 +167,11 @@ export class ThinkingSection {
   #show() {
     const ended = this.ended;
     const tokens = this.#tokens ?? (this.#pieces || null);
+    const label = thinkingLabel(tokens, ended);
+    if (label === this.#title.textContent) return; // most pieces change nothing here
     this.el.dataset.state = ended ? "done" : "thinking";
     this.el.dataset.tokens = String(tokens ?? 0);
-    this.#title.textContent = thinkingLabel(tokens, ended);
+    this.#title.textContent = label;
   }
 
   // In the frame that removes the text, not before: the count and the text agree.

@@ -136,7 +136,8 @@ function copyOnClick(window, button, text) {
 
 /**
  * A view that is drawn, with how many displays show it.
- * @typedef {{ root: HTMLElement, owners: number, follower: Follower, dispose: () => void }} Drawn
+ * @typedef {{ root: HTMLElement, owners: number, followers: Follower[], dispose: () => void }} Drawn
+ *   `followers`: the body's, and the thinking box's
  */
 
 /**
@@ -156,12 +157,12 @@ const drawn = new Map();
 function rehome(key, el) {
   for (const view of drawn.get(key) ?? []) {
     if (view.root.isConnected) continue;
-    view.follower.hold();
+    for (const follower of view.followers) follower.hold();
     el.append(view.root);
     view.owners += 1;
     // Out of the page, the body lost its scroll offset; `el` joins the page later.
     whenConnected(view.root, () => {
-      view.follower.restore();
+      for (const follower of view.followers) follower.restore();
       // A count that stays: what took place can be checked after the fact.
       view.root.dataset.takenOver = String(Number(view.root.dataset.takenOver ?? 0) + 1);
     });
@@ -285,7 +286,8 @@ function draw({ model, el }) {
   const feed = new Feed(view, {
     schedule: (callback) => frame.request(callback),
     spent: () => frame.spent(),
-    live,
+    // While the model thinks, the caret is in the thinking section, not on an empty answer.
+    live: () => live() && (store.answered || !store.reasoned),
     source: () => store.text,
     afterFrame: () => {
       showDropped();
@@ -313,7 +315,10 @@ function draw({ model, el }) {
       if (isTextChange(change)) feed.change(change);
       else if (change.type === "finish") showFinish(change.reason);
       else if (change.type === "tools" || change.type === "tool") tools.change(change);
-      else thinking.change(change);
+      else {
+        thinking.change(change);
+        feed.request(); // the answer's caret, for while the model thinks
+      }
       thinking.answer(store.answered);
     },
     onStats: showStats,
@@ -411,7 +416,7 @@ function draw({ model, el }) {
   return {
     root,
     owners: 1,
-    follower,
+    followers: [follower, thinking.follower],
     dispose() {
       disposed = true;
       follower.dispose();

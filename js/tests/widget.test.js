@@ -260,12 +260,16 @@ describe("the widget view of a model's reasoning, tool calls and finish reason",
     assert.equal($(".sse-widget-thinking-summary")?.textContent, "Thinking · 5 tokens");
     assert.equal($(".sse-widget-thinking-text")?.textContent, "The user wants a haiku.");
     assert.equal($(".sse-widget-text")?.textContent, "");
+    // One caret: in the thinking, not on the empty answer below it.
+    const caret = (/** @type {string} */ where) => $(`${where} .sse-widget-caret`)?.hasAttribute("hidden");
+    assert.deepEqual([caret(".sse-widget-thinking"), caret(".sse-widget-text")], [false, true]);
 
     fake.message({ kind: "delta", gen: 1, seq: 3, text: "Autumn moon", stats: { reasoning_tokens: 5 } });
     await frames(window);
     assert.equal(section.open, false);
     assert.equal($(".sse-widget-thinking-summary")?.textContent, "Thought for 5 tokens");
     assert.equal($(".sse-widget-text")?.textContent, "Autumn moon");
+    assert.deepEqual([caret(".sse-widget-thinking"), caret(".sse-widget-text")], [true, false]);
     /** @type {HTMLElement} */ ($(".sse-widget-thinking-summary")).click();
     assert.equal(section.open, true);
 
