@@ -36,7 +36,10 @@ export class ThinkingSection {
   #chosen = false;
   /** The count the kernel gives (`stats.reasoning_tokens`); null: not given. @type {number | null} */
   #tokens = null;
-  /** Pieces of reasoning received, the count when the kernel gives none. */
+  /**
+   * Pieces of reasoning received: the count when the kernel gives none, and a floor
+   * under the kernel's, whose figures ride on deltas a timer's tick behind.
+   */
   #pieces = 0;
   /** Units of reasoning not kept, as the notice shows it; what the store says. */
   #shownDropped = 0;
@@ -166,7 +169,7 @@ export class ThinkingSection {
 
   #show() {
     const ended = this.ended;
-    const tokens = this.#tokens ?? (this.#pieces || null);
+    const tokens = Math.max(this.#tokens ?? 0, this.#pieces) || null;
     const label = thinkingLabel(tokens, ended);
     if (label === this.#title.textContent) return; // most pieces change nothing here
     this.el.dataset.state = ended ? "done" : "thinking";

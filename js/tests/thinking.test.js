@@ -153,6 +153,9 @@ describe("the thinking section", () => {
   it("counts the kernel's reasoning tokens when it gives them, and says when thinking ended", () => {
     const stream = thinkingStream();
     stream.send({ reasoning: "abc" });
+    // Figures from before the reasoning began (a timer's tick behind) do not hide the count.
+    stream.section.tokens(0);
+    assert.equal(stream.title(), "Thinking · 1 token");
     stream.section.tokens(1234);
     assert.equal(stream.title(), "Thinking · 1,234 tokens");
     assert.equal(stream.found()?.dataset.tokens, "1234");
