@@ -69,7 +69,7 @@ export function thinkingLabel(tokens, ended) {
 /** Finish reasons that mean the model ended as it meant to (lower case). */
 const NORMAL_FINISH = new Set(["stop", "end_turn", "stop_sequence", "completed", "finish"]);
 /** ... or ended to have a tool called. */
-const TOOL_FINISH = new Set(["tool_calls", "tool_use", "function_call"]);
+const TOOL_FINISH = new Set(["tool_calls", "tool_use", "function_call", "tool-calls"]);
 /** ... or was cut: the answer reached the output token limit (or the context window). */
 const CUT_FINISH = new Set([
   "length", "max_tokens", "max_output_tokens", "model_context_window_exceeded",

@@ -96,8 +96,8 @@ describe("what a model's stream carries beside the answer", () => {
 
   it("shows a stop to call a tool quietly, and anything else as the provider said it", () => {
     assert.deepEqual(
-      ["tool_calls", "tool_use", "TOOL_USE"].map((reason) => [finishBadge(reason)?.kind, finishBadge(reason)?.text]),
-      [["tool", "tool call"], ["tool", "tool call"], ["tool", "tool call"]],
+      ["tool_calls", "tool_use", "TOOL_USE", "tool-calls"].map((reason) => [finishBadge(reason)?.kind, finishBadge(reason)?.text]),
+      [["tool", "tool call"], ["tool", "tool call"], ["tool", "tool call"], ["tool", "tool call"]],
     );
     assert.deepEqual(finishBadge("content_filter"), {
       kind: "other", text: "content_filter", title: 'The model stopped with finish reason "content_filter"',
