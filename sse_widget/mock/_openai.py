@@ -10,7 +10,7 @@ the real API adds to each delta, and ``logprobs`` content (always an empty list)
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ._answer import CREATED, TOOLS, Call, Plan, ToolCall, cut, data, plan
@@ -19,6 +19,9 @@ from ._faults import WireEvent
 __all__ = ["chat_document", "chat_events", "responses_document", "responses_events"]
 
 _SERVER_ERROR = "The server had an error while processing your request."
+
+#: Makes one Responses event: its type, then its fields (the sequence number is added).
+_Emit = Callable[..., WireEvent]
 
 
 def _finish_reason(answer: Plan) -> str:
@@ -319,7 +322,7 @@ def responses_events(call: Call) -> Iterator[WireEvent]:
     yield emit(final, response=_response(call, answer, done=True))
 
 
-def _reasoning_events(call: Call, answer: Plan, emit: Any) -> Iterator[WireEvent]:
+def _reasoning_events(call: Call, answer: Plan, emit: _Emit) -> Iterator[WireEvent]:
     """A reasoning item with one summary part, streamed as the reasoning models do."""
     where = {"item_id": f"rs_mock_{call.digest}", "output_index": 0, "summary_index": 0}
     yield emit("response.output_item.added", output_index=0, item=_reasoning_item(call, None))
@@ -336,7 +339,7 @@ def _summary(text: str) -> dict[str, str]:
     return {"type": "summary_text", "text": text}
 
 
-def _function_events(call: Call, tool: ToolCall, index: int, emit: Any) -> Iterator[WireEvent]:
+def _function_events(call: Call, tool: ToolCall, index: int, emit: _Emit) -> Iterator[WireEvent]:
     """A function_call item: added with empty arguments, arguments in pieces, done."""
     item_id = f"fc_mock_{call.digest}_{tool.number}"
     where = {"item_id": item_id, "output_index": index}
