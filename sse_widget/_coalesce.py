@@ -24,9 +24,11 @@ The wire format (``msg:custom`` content), kernel to front end::
      "finish": reason?}
 
 A model's reasoning and tool calls travel beside the answer: ``reasoning`` is reasoning
-text to append; each tool update is ``{"i": index, "id"?, "name"?, "args"?: text to
-append, "done"?: true}`` (a new index starts a call); ``finish`` is the provider's finish
-reason once known. A snapshot's part 0 carries them whole (``tools`` as
+text to append (in a snapshot, its parts append to the reasoning as the text's do);
+``reasoning_dropped`` counts the UTF-16 units of reasoning dropped from its front so far
+(it is bounded by ``max_chars`` too); each tool update is ``{"i": index, "id"?, "name"?,
+"args"?: text to append, "done"?: true}`` (a new index starts a call); ``finish`` is the
+provider's finish reason once known. A snapshot's part 0 carries them whole (``tools`` as
 ``{"i", "id", "name", "args", "done"}`` each), from the widget's extractor.
 
 A delta means: append ``text``, then drop from the front of the text until ``dropped``
@@ -116,6 +118,7 @@ class DeltaChannel:
         #: Tool updates not sent yet, by call index (pieces of one call merge).
         self._pending_tools: dict[int, Message] = {}
         self._pending_finish: str | None = None
+        self._reasoning_dropped: int | None = None
         #: What a snapshot carries besides the text (reasoning, tools, finish).
         self.extras: Callable[[], Message] = dict
 
@@ -146,6 +149,12 @@ class DeltaChannel:
         self._rows.clear()
         self._pending_rows = []
         self._pending_reasoning, self._pending_tools, self._pending_finish = [], {}, None
+        self._reasoning_dropped = None
+
+    def set_reasoning_dropped(self, units: int) -> None:
+        """The UTF-16 units of reasoning dropped so far; the next delta says so."""
+        self._reasoning_dropped = units
+        self.outbox.want_delta()
 
     def append_reasoning(self, text: str) -> None:
         """Add reasoning text; it goes out with the next delta."""
@@ -218,7 +227,12 @@ class DeltaChannel:
     def _take(self) -> Message | None:
         """The delta of everything pending now (the outbox's turn came), or None."""
         force, self._force = self._force, False
-        beside = self._pending_reasoning or self._pending_tools or self._pending_finish
+        beside = (
+            self._pending_reasoning
+            or self._pending_tools
+            or self._pending_finish
+            or self._reasoning_dropped is not None
+        )
         if not (self._pending or self._pending_rows or beside or (force and self._stats_pending)):
             return None
         self.seq += 1
@@ -242,7 +256,10 @@ class DeltaChannel:
                 message["tools"] = list(self._pending_tools.values())
             if self._pending_finish is not None:
                 message["finish"] = self._pending_finish
+            if self._reasoning_dropped is not None:
+                message["reasoning_dropped"] = self._reasoning_dropped
             self._pending_reasoning, self._pending_tools, self._pending_finish = [], {}, None
+            self._reasoning_dropped = None
         self._pending, self._pending_rows = [], []
         return message
 
@@ -258,25 +275,31 @@ class DeltaChannel:
         """The kept state up to the current ``seq``, in parts; pending text is sealed into
         a delta first."""
         self.outbox.seal()
-        text = self.text
-        pieces = text_parts(text, SNAPSHOT_PART_CHARS)
-        messages: list[Message] = [
-            {
+        extras = self.extras()
+        pieces = text_parts(self.text, SNAPSHOT_PART_CHARS)
+        reasoning = extras.pop("reasoning", "")
+        # Long reasoning is sent in parts too, beside the text's (appended in order).
+        thoughts = text_parts(reasoning, SNAPSHOT_PART_CHARS) if reasoning else []
+        count = max(len(pieces), len(thoughts))
+        messages: list[Message] = []
+        for index in range(count):
+            message: Message = {
                 "kind": "snapshot",
                 "gen": self.generation,
                 "seq": self.seq,
                 "part": index,
-                "parts": len(pieces),
-                "text": piece,
+                "parts": count,
+                "text": pieces[index] if index < len(pieces) else "",
             }
-            for index, piece in enumerate(pieces)
-        ]
+            if index < len(thoughts):
+                message["reasoning"] = thoughts[index]
+            messages.append(message)
         if self.dropped_units:
             messages[0]["dropped"] = self.dropped_units
         if self._keep_rows:
             messages[0]["rows"] = list(self._rows)
         if self._stats is not None:
             messages[0]["stats"] = self._stats
-        messages[0].update(self.extras())
+        messages[0].update(extras)
         self.snapshots_sent += 1
         return messages

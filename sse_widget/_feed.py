@@ -36,6 +36,7 @@ class StreamFeed:
         self._stats = stats
         self._keep_rows = keep_rows
         self._finish_reason: str | None = None
+        self._reasoning_dropped = 0
 
     def event(self, event: Event) -> None:
         """Read one event. Raises what the extractor raises (``ServerEventError``...)."""
@@ -60,6 +61,9 @@ class StreamFeed:
                 "id": event.id,
                 "data": event.data[:ROW_DATA_CHARS],
             }
+        if extractor._reasoning_dropped_units != self._reasoning_dropped:
+            self._reasoning_dropped = extractor._reasoning_dropped_units
+            channel.set_reasoning_dropped(self._reasoning_dropped)
         channel.append(text, row)
         if extractor.usage is not stats.usage:
             stats.usage = extractor.usage
@@ -75,6 +79,8 @@ class StreamFeed:
         reasoning = extractor.reasoning
         if reasoning:
             extras["reasoning"] = reasoning
+        if extractor._reasoning_dropped_units:
+            extras["reasoning_dropped"] = extractor._reasoning_dropped_units
         calls = list(extractor.tool_calls)
         if calls:
             extras["tools"] = [

@@ -103,12 +103,18 @@ with contextlib.suppress(KeyError):
 """,
     "the task cancelled by a timeout": """
 async def main():
+    flowing = asyncio.Event()
+
     async def consume():
         async for event in aiter_events(url):
-            pass
+            flowing.set()
 
+    task = asyncio.ensure_future(consume())
+    # Wait for a state (events flowing), not for time to pass: on a busy machine the
+    # request alone can take longer than the timeout below.
+    await asyncio.wait_for(flowing.wait(), 30)
     with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(consume(), 0.2)
+        await asyncio.wait_for(task, 0.2)  # times out, and cancels the task
 
 asyncio.run(main())
 """,

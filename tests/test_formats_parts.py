@@ -502,3 +502,13 @@ def test_parts_of_text_and_callable_formats() -> None:
     assert get_extractor("text").parts(Event(data="raw")) == [TextPart("raw")]
     assert get_extractor("text").parts(Event(data="")) == []
     assert get_extractor(lambda event: event.data * 2).parts(Event(data="ab")) == [TextPart("abab")]
+
+
+def test_dropped_reasoning_is_counted_in_utf16_units_for_the_views() -> None:
+    extractor = get_extractor("openai")
+    extractor.max_reasoning_chars = 160
+    for _ in range(10):
+        extractor.parts(events(chat({"reasoning_content": "\U0001f600" * 40}))[0])
+    # Each emoji is one character in Python and two units in a browser's string.
+    assert extractor._reasoning_dropped_units == 2 * extractor.reasoning_dropped
+    assert extractor.reasoning_dropped + len(extractor.reasoning) == 400

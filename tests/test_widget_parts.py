@@ -175,3 +175,34 @@ def test_arguments_that_do_not_parse_are_saved_as_received(recorder: Recorder) -
     data, _ = widget._repr_mimebundle_()
     assert '{"a": \n(not valid JSON)' in data["text/markdown"]
     widget.close()
+
+
+def test_long_reasoning_is_bounded_counted_for_the_views_and_snapshotted_in_parts(
+    recorder: Recorder,
+) -> None:
+    piece = "é" * 999 + "\n"  # 1,000 characters, 1,000 UTF-16 units
+    thinking = [
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking"}},
+        *[block(0, {"type": "thinking_delta", "thinking": piece}) for _ in range(300)],
+        {"type": "content_block_start", "index": 1, "content_block": {"type": "text"}},
+        block(1, {"type": "text_delta", "text": "ok"}),
+        {"type": "message_stop"},
+    ]
+    widget = widget_on(sse(*thinking), format="anthropic", max_chars=200_000)
+    assert widget.wait(10) == "ok"
+    kept = widget.reasoning
+    assert len(kept) <= 200_000
+    assert kept.endswith(piece)
+    dropped = [d["reasoning_dropped"] for d in recorder.custom("delta") if "reasoning_dropped" in d]
+    assert dropped == sorted(dropped)
+    assert dropped[-1] == 300_000 - len(kept)  # BMP characters: units equal characters
+    # A view replaying the deltas, dropping as told, holds exactly the kernel's reasoning.
+    replayed = "".join(d.get("reasoning", "") for d in recorder.custom("delta"))
+    assert replayed[dropped[-1] :] == kept
+
+    parts = widget._channel.snapshot()
+    assert len(parts) == -(-len(kept) // 65536)  # the reasoning's parts outnumber the text's
+    assert "".join(p.get("reasoning", "") for p in parts) == kept
+    assert parts[0]["reasoning_dropped"] == dropped[-1]
+    assert [p["text"] for p in parts] == ["ok"] + [""] * (len(parts) - 1)
+    widget.close()

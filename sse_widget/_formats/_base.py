@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
+from .._coalesce import utf16_length
 from .._exceptions import ServerEventError
 from .._models import Event
 
@@ -111,6 +112,8 @@ class Extractor:
         self.max_reasoning_chars: int | None = None
         #: Characters of reasoning dropped to stay within ``max_reasoning_chars``.
         self.reasoning_dropped = 0
+        # The same in UTF-16 units, the unit of a browser's strings (for the views).
+        self._reasoning_dropped_units = 0
         #: The last :data:`MALFORMED_KEPT` events that could not be parsed.
         self.malformed: collections.deque[MalformedEvent] = collections.deque(maxlen=MALFORMED_KEPT)
         #: How many events could not be parsed, in total.
@@ -174,8 +177,11 @@ class Extractor:
         limit = self.max_reasoning_chars
         if limit is not None and self._reasoning_chars > limit:
             # Drop a sixteenth more than needed, so that trimming is not per piece.
-            kept = self.reasoning[self._reasoning_chars - limit + limit // 16 :]
-            self.reasoning_dropped += self._reasoning_chars - len(kept)
+            whole = self.reasoning
+            cut = self._reasoning_chars - limit + limit // 16
+            kept = whole[cut:]
+            self.reasoning_dropped += cut
+            self._reasoning_dropped_units += utf16_length(whole[:cut])
             self._reasoning_pieces, self._reasoning_chars = [kept], len(kept)
 
     def _add_tool_call(
