@@ -27,6 +27,9 @@ of its own that paces numbered tokens and records ``time.time()`` of every write
    blocks, last line). Target: longest task <= 50 ms, and flat: the longest task in the
    last three tenths within 25 % of the first three's (a tenth without a long task
    counts as 50 ms).
+   Then 200 KB of reasoning at the same rate (OpenAI chunks' ``reasoning_content``, then a
+   one-word answer): the page's long tasks until the "Thinking" section holds all of
+   it. Target: longest task <= 50 ms.
 3. Kernel CPU at 100 tokens/s, one StreamWidget streaming: ``resource.getrusage`` of the
    kernel process (all its threads) over a 10 s window, next to an idle window. The
    token server is another process, so its CPU is not counted. Side by side, in the
@@ -128,6 +131,7 @@ class Config:
     latency: tuple[tuple[int, float], ...]  # (tokens/s, seconds)
     md_bytes: int
     md_rate: int
+    reasoning_bytes: int
     cpu_window_s: float
     idle_window_s: float
     compare_rates: tuple[int, ...]
@@ -142,6 +146,7 @@ FULL = Config(
     latency=((100, 10.0), (1000, 5.0)),
     md_bytes=1_000_000,
     md_rate=20_000,
+    reasoning_bytes=200_000,
     cpu_window_s=10.0,
     idle_window_s=5.0,
     compare_rates=(1_000, 5_000, 20_000),
@@ -155,6 +160,7 @@ SMOKE = Config(
     latency=((100, 1.0), (1000, 0.5)),
     md_bytes=40_000,
     md_rate=20_000,
+    reasoning_bytes=20_000,
     cpu_window_s=1.0,
     idle_window_s=0.5,
     compare_rates=(1_000,),
@@ -702,6 +708,49 @@ class Bench:
             "dom_updates_per_s": len(shown) / duration if duration else None,
         }
 
+    # -- 2b. a long reasoning stream ------------------------------------------------------
+
+    def reasoning(self, notebook: Notebook) -> dict[str, Any]:
+        """200 KB of reasoning (OpenAI chunks' ``reasoning_content``) at the markdown
+        part's rate, then a one-word answer: the page's long tasks from the first token
+        until the thinking section holds the whole reasoning."""
+        cfg, page = self.cfg, notebook.page
+        run = new_run()
+        url = self.server.url(
+            id=run, rate=cfg.md_rate, doc=cfg.reasoning_bytes, reasoning=1, gate=1
+        )
+        _cell, view = self.start_widget(notebook, f'w = StreamWidget({url!r}, format="openai")\nw')
+        supported = page.evaluate(JS_PAGE_PROBES)
+        self.server.go(run)
+        wait_status(notebook, view, "done", timeout_s=120)
+        kernel = json.loads(notebook.run("print(json.dumps(len(w.reasoning)))").inner_text())
+        shown = view.locator(".sse-widget-thinking-text")
+        deadline = time.monotonic() + cfg.settle_s
+        chars = 0
+        while time.monotonic() < deadline:  # the view may still be feeding its last frames
+            chars = bounded_eval(page, "el => el.textContent.length", shown.element_handle())
+            if chars >= kernel:
+                break
+            time.sleep(0.2)
+        until_ms = time.time() * 1000
+        probes = bounded_eval(page, JS_PAGE_PROBES_READ)
+        log = self.server.log(run)
+        first_ms = log["started"] * 1000
+        tasks = [d for s, d in probes["longtasks"] if first_ms <= s <= until_ms]
+        frames = [f for f in probes["frames"] if first_ms <= f <= until_ms]
+        return {
+            "bytes": cfg.reasoning_bytes,
+            "rate": cfg.md_rate,
+            "longtasks_supported": supported,
+            "longest_task_ms": max(tasks, default=0.0),
+            "long_tasks": len(tasks),
+            "long_task_ms_total": sum(tasks),
+            "longest_frame_gap_ms": max((b - a for a, b in itertools.pairwise(frames)), default=0),
+            "kernel_chars": kernel,
+            "shown_chars": chars,
+            "render_s": (until_ms - first_ms) / 1000,
+        }
+
     # -- 2. the 1 MB markdown answer ----------------------------------------------------
 
     def markdown(self, notebook: Notebook) -> dict[str, Any]:
@@ -968,7 +1017,9 @@ def verdict(ok: bool) -> str:
 
 
 def report(results: dict[str, Any], cfg: Config) -> str:
-    lat, md, cpu, targets = (results[k] for k in ("latency", "markdown", "cpu", "targets"))
+    lat, md, cpu, rs, targets = (
+        results[k] for k in ("latency", "markdown", "cpu", "reasoning", "targets")
+    )
     tenths = " ".join(ms(v) for v in md["longest_task_by_tenth_ms"])
     gap_tenths = " ".join(ms(v) for v in md["longest_frame_gap_by_tenth_ms"])
     found, wanted = md["dom_found"], md["dom_expected"]
@@ -1017,6 +1068,13 @@ def report(results: dict[str, Any], cfg: Config) -> str:
         f"{found['h2']}/{wanted['h2']} headings, {found['table']}/{wanted['table']} tables, "
         f"{found['pre']}/{wanted['pre']} code blocks; kernel text "
         f"{'complete' if md['kernel_complete'] else '**incomplete**'} | | |",
+        f"| {rs['bytes'] / 1000:.0f} KB of reasoning at {rs['rate']:,} tokens/s: longest task "
+        f"| {rs['longest_task_ms']:.0f} ms ({rs['long_tasks']} long tasks, "
+        f"{rs['long_task_ms_total']:.0f} ms in all); longest frame gap "
+        f"{rs['longest_frame_gap_ms']:.0f} ms; thinking section "
+        f"{'complete' if rs['shown_chars'] >= rs['kernel_chars'] else '**incomplete**'} "
+        f"({rs['shown_chars']:,}/{rs['kernel_chars']:,} characters) in {rs['render_s']:.1f} s "
+        f"| ≤ {TARGET_LONGEST_TASK_MS:.0f} ms | {verdict(targets['reasoning_longest_task'])} |",
         f"| kernel CPU, one StreamWidget at 100 tokens/s | {cpu['core_fraction']:.1%} of a core "
         f"(idle kernel {cpu['idle_core_fraction']:.1%}; {cpu['messages_per_s']:.0f} IOPub msg/s"
         + ("" if cpu["server_still_streaming"] else "; **the stream ended inside the window**")
@@ -1105,6 +1163,8 @@ def run(cfg: Config, smoke: bool, trace: str | None = None) -> dict[str, Any]:
                 if trace:
                     browser.stop_tracing()
             lap("markdown")
+            results["reasoning"] = bench.reasoning(notebook)
+            lap("reasoning")
         results["alternatives"] = []
         kinds = [*LOOP_CONSUMERS, "StreamWidget"]
         cases = [(kind, rate) for kind in kinds for rate in cfg.compare_rates]
@@ -1130,6 +1190,7 @@ def run(cfg: Config, smoke: bool, trace: str | None = None) -> dict[str, Any]:
         # Flat: the work per frame does not grow with the answer.
         "flat": max(tenths[7:]) <= 1.25 * max(tenths[:3]),
         "kernel_cpu": results["cpu"]["over_floor"] <= TARGET_CPU_RATIO,
+        "reasoning_longest_task": results["reasoning"]["longest_task_ms"] <= TARGET_LONGEST_TASK_MS,
     }
     results["seconds"] = time.monotonic() - started
     results["load_after"] = os.getloadavg()

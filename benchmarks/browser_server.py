@@ -9,10 +9,11 @@ Latency is then "token written to the socket" (here, ``time.time()``) to
 
 Endpoints (``id`` names a run; everything about it is kept for the benchmark to fetch):
 
-``GET /stream?id=ID&rate=R&count=N[&gate=1]``, ``GET /stream?id=ID&rate=R&doc=BYTES``
+``GET /stream?id=ID&rate=R&count=N[&gate=1]``, ``GET /stream?id=ID&rate=R&doc=BYTES[&reasoning=1]``
     ``count`` numbered tokens ``" t0"``, ``" t1"``…, one ``data:`` event each; or with
     ``doc=BYTES`` the word-like tokens of a generated markdown document of about that
-    size, as OpenAI Chat Completions chunks ending in ``[DONE]``. Token ``i`` falls
+    size, as OpenAI Chat Completions chunks ending in ``[DONE]`` (with ``reasoning=1``, as
+    the model's reasoning, then a one-word answer). Token ``i`` falls
     due ``i / R`` seconds after the start; whatever is due is written in one chunk (a fast
     model's server does the same), and the time of each write is recorded. ``gate=1``
     sends the headers and a comment, then holds the tokens until ``POST /go?id=ID``, so
@@ -135,15 +136,22 @@ def markdown_document(size: int) -> tuple[str, dict[str, int]]:
 
 
 @lru_cache(maxsize=4)
-def _openai_events(size: int) -> tuple[bytes, ...]:
-    """The document as OpenAI chunks, encoded once (the server then costs nothing per token)."""
+def _openai_events(size: int, field: str = "content") -> tuple[bytes, ...]:
+    """The document as OpenAI chunks, encoded once (the server then costs nothing per
+    token): as the answer (``content``), or as reasoning (``reasoning_content``, as
+    DeepSeek and vLLM stream a model's thinking) followed by a one-word answer."""
     tokens = _TOKEN.findall(markdown_document(size)[0])
     head = '{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,'
     head += '"model":"bench","choices":[{"index":0,"delta":'
-    return tuple(
-        b"data: %s\n\n" % (head + json.dumps({"content": t}) + ',"finish_reason":null}]}').encode()
+    events = tuple(
+        b"data: %s\n\n" % (head + json.dumps({field: t}) + ',"finish_reason":null}]}').encode()
         for t in tokens
     )
+    if field != "content":
+        events += (
+            b"data: %s\n\n" % (head + '{"content":"Done."},"finish_reason":null}]}').encode(),
+        )
+    return events
 
 
 _OPENAI_END = (
@@ -245,7 +253,8 @@ class Handler(BaseHTTPRequestHandler):
     def _stream(self, query: dict[str, str]) -> None:
         rate = float(query.get("rate", 100))
         if "doc" in query:
-            events = _openai_events(int(query["doc"]))
+            field = "reasoning_content" if query.get("reasoning") == "1" else "content"
+            events = _openai_events(int(query["doc"]), field)
             end = _OPENAI_END
         else:
             events = tuple(b"data:  t%d\n\n" % i for i in range(int(query.get("count", 100))))
