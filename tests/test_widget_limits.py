@@ -7,6 +7,9 @@ import contextlib
 import ctypes
 import gc
 import json
+import os
+import subprocess
+import sys
 import time
 import tracemalloc
 import weakref
@@ -102,8 +105,33 @@ def test_no_limit_keeps_everything(recorder: Recorder, mock: MockServer) -> None
 # -- no leaks -----------------------------------------------------------------------
 
 
-@pytest.mark.timeout(180)
-def test_hundreds_of_widgets_made_and_closed_are_freed(recorder: Recorder) -> None:
+#: How this test runs itself in a fresh interpreter.
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+#: Set in the fresh interpreter that measures memory (see below).
+ISOLATED = "SSE_WIDGET_MEMORY_TEST_ISOLATED"
+
+
+@pytest.mark.timeout(360)
+def test_hundreds_of_widgets_made_and_closed_are_freed(
+    recorder: Recorder, request: pytest.FixtureRequest
+) -> None:
+    if not os.environ.get(ISOLATED):
+        # Measured in a fresh interpreter, as in a user's kernel: in the suite's process,
+        # what earlier tests left in the C allocator (the SDK tests' clients, many
+        # threads' arenas) moved RSS by 30-40 MB over the same 300 cycles, while the
+        # Python objects kept stayed under 0.1 MB.
+        result = subprocess.run(
+            [*PYTEST, f"{__file__}::{request.node.name}"],
+            env={**os.environ, ISOLATED: "1"},
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        assert "1 passed" in result.stdout, result.stdout[-4000:]
+        return
     with MockServer() as mock:
         url = mock.url_for("/stream", count=20, huge=100_000)  # 100 KB each
 
