@@ -32,12 +32,18 @@ export { SECTION_CHARS } from "./sections.js";
 /** Text view: characters in the tail block before finished lines move to a block of their own. */
 export const SEAL_CHARS = 2048;
 /**
- * Text view: a line longer than this is cut anyway, after its last space (or anywhere,
- * if it has none). The browser lays out a whole line again whenever it grows, so a long
- * line with no end (a stream of words without line feeds, a JSON blob) cost more with
- * every token: 3 ms a frame at 40,000 characters. A cut line continues on a new line.
+ * Text view: past this, the growing end of a line moves into an inline piece of its own
+ * (the line stays one line: nothing the reader sees changes).
  */
 export const LONG_LINE_CHARS = 4096;
+/**
+ * Text view: a line longer than this is cut anyway, after its last space (or anywhere,
+ * if it has none), and continues on a new line. The browser lays out a whole line again
+ * whenever it grows: 3 ms a frame at 40,000 characters, so a line with no end (a stream
+ * of words without line feeds) must end somewhere. The only place the view shows a line
+ * break the stream did not send.
+ */
+export const MAX_LINE_CHARS = 65536;
 /** The most text handed to a view in one write: the unit of a frame's work. */
 export const SLICE_CHARS = 1024;
 /**
@@ -56,6 +62,10 @@ export class TextView {
   #tailText;
   #caret;
   #sections;
+  /** The current line's settled pieces (inline, before the tail's text), and their length. */
+  /** @type {Text[]} */
+  #pieces = [];
+  #piecesLength = 0;
 
   /**
    * @param {Document} document
@@ -65,6 +75,8 @@ export class TextView {
   constructor(document, className = "sse-widget-text") {
     this.#document = document;
     this.el = element(document, className);
+    // Blocks of finished lines end in a line break of the stylesheet's (see widget.css).
+    this.el.classList.add("sse-widget-flow");
     this.#tail = element(document, "sse-widget-tail");
     this.#tailText = document.createTextNode("");
     this.#caret = element(document, "sse-widget-caret", "span");
@@ -75,6 +87,7 @@ export class TextView {
 
   reset() {
     this.#tailText.data = "";
+    this.#clearPieces();
     this.#sections.clear();
   }
 
@@ -90,13 +103,23 @@ export class TextView {
     if (left === 0) return true;
     const first = this.#sections.first;
     if (first !== null) {
-      // A text block is one text node, cut anywhere: the view shows exactly the kept text.
+      // A text block is one text node, cut anywhere: the view shows exactly the kept
+      // text. It never loses its line break (the cut falls before it: dropWhole took it).
       const text = /** @type {Text} */ (first.el.firstChild);
-      text.deleteData(0, left);
+      text.deleteData(0, Math.min(left, text.length));
       this.#sections.shrinkFirst(left);
-    } else {
-      this.#tailText.deleteData(0, Math.min(left, this.#tailText.length));
+      return true;
     }
+    let rest = left;
+    while (rest > 0 && this.#pieces.length > 0) {
+      const piece = this.#pieces[0];
+      const cut = Math.min(rest, piece.length);
+      piece.deleteData(0, cut);
+      this.#piecesLength -= cut;
+      rest -= cut;
+      if (piece.length === 0) this.#pieces.shift()?.remove();
+    }
+    this.#tailText.deleteData(0, Math.min(rest, this.#tailText.length));
     return true;
   }
 
@@ -108,19 +131,62 @@ export class TextView {
     this.#caret.hidden = !live;
   }
 
+  /**
+   * Move the tail's finished lines into a block, or a long line's growing end into an
+   * inline piece. The reader sees one flow of text either way: a block holds whole lines
+   * without their last line feed, which its end stands for (block boundaries are line
+   * breaks; the stylesheet's generated line feed keeps a last empty line), so even the
+   * page's own text (`innerText`) is exactly the stream's.
+   */
   #seal() {
     const data = this.#tailText.data;
-    // A block that ends with its line feed lays out exactly like the same text in one
-    // block, so the cut is invisible.
-    let cut = data.lastIndexOf("\n") + 1;
-    if (cut === 0 && data.length > LONG_LINE_CHARS) {
-      cut = data.lastIndexOf(" ") + 1 || splitPoint(data, data.length);
+    const end = data.lastIndexOf("\n");
+    if (end >= 0) {
+      const units = this.#piecesLength + end + 1;
+      this.#settle(this.#takePieces() + data.slice(0, end), units);
+      this.#tailText.data = data.slice(end + 1);
+      return;
     }
+    if (data.length <= LONG_LINE_CHARS) return;
+    if (this.#piecesLength + data.length > MAX_LINE_CHARS) {
+      // A line with no end: cut it after its last space (see MAX_LINE_CHARS).
+      const cut = data.lastIndexOf(" ") + 1 || splitPoint(data, data.length);
+      const units = this.#piecesLength + cut;
+      this.#settle(this.#takePieces() + data.slice(0, cut), units, true);
+      this.#tailText.data = data.slice(cut);
+      return;
+    }
+    const cut = splitPoint(data, data.length); // never inside a surrogate pair
     if (cut === 0) return;
-    const block = element(this.#document, "sse-widget-block");
-    block.textContent = data.slice(0, cut);
-    this.#sections.add(block, cut);
+    const piece = this.#document.createTextNode(data.slice(0, cut));
+    this.#tail.insertBefore(piece, this.#tailText);
+    this.#pieces.push(piece);
+    this.#piecesLength += cut;
     this.#tailText.data = data.slice(cut);
+  }
+
+  /**
+   * @param {string} text
+   * @param {number} units the stream's units it stands for (its line feed included)
+   * @param {boolean} [cut] a long line cut where the stream sent no line feed
+   */
+  #settle(text, units, cut = false) {
+    const block = element(this.#document, "sse-widget-block");
+    if (cut) block.classList.add("sse-widget-cut");
+    block.textContent = text;
+    this.#sections.add(block, units);
+  }
+
+  #takePieces() {
+    const text = this.#pieces.map((piece) => piece.data).join("");
+    this.#clearPieces();
+    return text;
+  }
+
+  #clearPieces() {
+    for (const piece of this.#pieces) piece.remove();
+    this.#pieces = [];
+    this.#piecesLength = 0;
   }
 }
 

@@ -19,3 +19,17 @@ export async function frames(window, n = 1) {
     await new Promise((resolve) => window.requestAnimationFrame(resolve));
   }
 }
+
+/**
+ * The text a text view (`TextView`) shows, as the stream sent it: each settled block's
+ * text and the line feed its end stands for (none after a long line cut where the
+ * stream sent none), then the tail. What a browser's `innerText` gives (jsdom has none).
+ * @param {Element} root
+ */
+export function flowText(root) {
+  let text = "";
+  for (const block of root.querySelectorAll(".sse-widget-block")) {
+    text += (block.textContent ?? "") + (block.classList.contains("sse-widget-cut") ? "" : "\n");
+  }
+  return text + (root.querySelector(".sse-widget-tail")?.textContent ?? "");
+}

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { StreamStore, isTextChange } from "../store.js";
 import { ThinkingSection } from "../thinking.js";
 import { FRAME_BUDGET_MS, SLICE_CHARS, SharedFrame, TextView } from "../views.js";
-import { makeWindow } from "./dom.js";
+import { flowText, makeWindow } from "./dom.js";
 
 const window = makeWindow();
 const { document } = window;
@@ -74,7 +74,10 @@ function thinkingStream({ maxReasoning } = {}) {
     /** The section as found in the body (null when there is none). */
     found: () => /** @type {HTMLDetailsElement | null} */ (body.querySelector(".sse-widget-thinking")),
     title: () => body.querySelector(".sse-widget-thinking-title")?.textContent,
-    shown: () => body.querySelector(".sse-widget-thinking-text")?.textContent,
+    shown: () => {
+      const el = body.querySelector(".sse-widget-thinking-text");
+      return el ? flowText(el) : undefined;
+    },
   };
 }
 
@@ -96,7 +99,7 @@ describe("the thinking section", () => {
     assert.ok(section, "no section");
     assert.equal(section.open, true);
     assert.equal(section.dataset.state, "thinking");
-    assert.equal(section.nextElementSibling?.className, "sse-widget-text", "not above the answer");
+    assert.ok(section.nextElementSibling?.classList.contains("sse-widget-text"), "not above the answer");
     assert.equal(stream.title(), "Thinking · 2 tokens"); // pieces, with no count from the kernel
     assert.equal(stream.shown(), "First, the units.\n");
     assert.equal(section.querySelector(".sse-widget-caret")?.hasAttribute("hidden"), false);

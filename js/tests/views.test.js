@@ -6,10 +6,10 @@ import { BlockSplitter, CODE_CHUNK } from "../blocks.js";
 import { createRenderer } from "../markdown.js";
 import { StreamStore, isTextChange } from "../store.js";
 import {
-  EventsView, Feed, FRAME_BUDGET_MS, LONG_LINE_CHARS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS,
+  EventsView, Feed, FRAME_BUDGET_MS, LONG_LINE_CHARS, MAX_LINE_CHARS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS,
   SharedFrame, TextView, innermostLast, splitPoint, streamChars,
 } from "../views.js";
-import { makeWindow } from "./dom.js";
+import { flowText, makeWindow } from "./dom.js";
 import { FakeKernel, random } from "./kernel.js";
 
 const window = makeWindow();
@@ -94,45 +94,75 @@ function deltas(text, rand, most) {
 const paragraphNumbers = (el) => [...el.querySelectorAll("p")].map((p) => Number(p.textContent?.split(" ")[1]));
 
 describe("TextView", () => {
-  it("shows exactly the text, in blocks that end at line ends", () => {
+  it("shows exactly the text, in blocks of whole lines", () => {
     const view = new TextView(document);
     const lines = Array.from({ length: 400 }, (_, i) => `line ${i} ${"·".repeat(i % 17)}\n`);
     const text = lines.join("") + "no line end yet";
     for (let at = 0; at < text.length; at += 37) view.write(text.slice(at, at + 37));
-    assert.equal(view.el.textContent, text);
+    assert.equal(flowText(view.el), text);
     const blocks = [...view.el.querySelectorAll(".sse-widget-block")];
     assert.ok(blocks.length >= 3, `${blocks.length} blocks`);
     for (const block of blocks) {
-      assert.ok(block.textContent?.endsWith("\n"));
+      // Whole lines, the last line feed left to the block's end (no cut the stream did not send).
+      assert.ok(!block.classList.contains("sse-widget-cut"));
       assert.ok((block.textContent?.length ?? 0) <= SEAL_CHARS + 37);
     }
+    assert.ok(view.el.classList.contains("sse-widget-flow")); // where the stylesheet adds the break
     view.reset();
-    assert.equal(view.el.textContent, "");
+    assert.equal(flowText(view.el), "");
   });
 
-  it("cuts a line that never ends after a space, so the growing tail stays short", () => {
+  it("keeps a blank line at a block's end as the stream sent it", () => {
+    const view = new TextView(document);
+    const text = `${"a".repeat(SEAL_CHARS)}\n\nnext`;
+    view.write(text);
+    const [block] = view.el.querySelectorAll(".sse-widget-block");
+    assert.equal(block.textContent, `${"a".repeat(SEAL_CHARS)}\n`); // the generated break shows the blank line
+    assert.equal(flowText(view.el), text);
+  });
+
+  it("keeps a line that never ends on one line, in inline pieces, up to MAX_LINE_CHARS", () => {
     const view = new TextView(document);
     const words = Array.from({ length: 5000 }, (_, i) => ` t${i}`).join("");
+    assert.ok(words.length < MAX_LINE_CHARS);
     for (let at = 0; at < words.length; at += 180) view.write(words.slice(at, at + 180));
-    assert.equal(view.el.textContent, words);
-    const blocks = [...view.el.querySelectorAll(".sse-widget-block")].map((b) => b.textContent ?? "");
-    assert.ok(blocks.length >= Math.floor(words.length / (LONG_LINE_CHARS + 180)), `${blocks.length}`);
-    for (const block of blocks) {
-      assert.ok(block.endsWith(" "), JSON.stringify(block.slice(-10)));
-      assert.ok(block.length <= LONG_LINE_CHARS + 180, `${block.length}`);
-    }
-    const tail = view.el.querySelector(".sse-widget-tail")?.textContent ?? "";
-    assert.ok(tail.length <= LONG_LINE_CHARS + 180, `${tail.length}`);
+    assert.equal(flowText(view.el), words);
+    assert.equal(view.el.querySelectorAll(".sse-widget-block").length, 0); // no line break shown
+    const tail = /** @type {Element} */ (view.el.querySelector(".sse-widget-tail"));
+    const pieces = [...tail.childNodes].filter((node) => node.nodeType === 3);
+    assert.ok(pieces.length >= Math.floor(words.length / (LONG_LINE_CHARS + 180)), `${pieces.length}`);
+    for (const piece of pieces) assert.ok((piece.textContent?.length ?? 0) <= LONG_LINE_CHARS + 180);
   });
 
-  it("cuts a line without spaces anywhere but inside a surrogate pair", () => {
+  it("cuts a line longer than MAX_LINE_CHARS after a space, and marks the cut", () => {
     const view = new TextView(document);
-    const text = "x".repeat(LONG_LINE_CHARS) + "😀".repeat(10);
-    view.write(text.slice(0, LONG_LINE_CHARS + 1)); // ends inside the first pair
-    view.write(text.slice(LONG_LINE_CHARS + 1));
-    const block = view.el.querySelector(".sse-widget-block")?.textContent ?? "";
-    assert.equal(block, "x".repeat(LONG_LINE_CHARS));
-    assert.equal(view.el.textContent, text);
+    const words = Array.from({ length: 30000 }, (_, i) => ` t${i}`).join("");
+    for (let at = 0; at < words.length; at += 180) view.write(words.slice(at, at + 180));
+    assert.equal(flowText(view.el), words);
+    const cuts = [...view.el.querySelectorAll(".sse-widget-block")];
+    assert.ok(cuts.length >= Math.floor(words.length / (MAX_LINE_CHARS + 180)), `${cuts.length}`);
+    for (const block of cuts) {
+      assert.ok(block.classList.contains("sse-widget-cut"));
+      assert.ok(block.textContent?.endsWith(" "), JSON.stringify(block.textContent?.slice(-10)));
+      assert.ok((block.textContent?.length ?? 0) <= MAX_LINE_CHARS + LONG_LINE_CHARS + 180);
+    }
+  });
+
+  it("never splits a surrogate pair, in a piece or at a cut", () => {
+    const view = new TextView(document);
+    const text = "x".repeat(MAX_LINE_CHARS) + "😀".repeat(3000);
+    for (let at = 0; at < text.length; at += LONG_LINE_CHARS + 1) view.write(text.slice(at, at + LONG_LINE_CHARS + 1));
+    assert.equal(flowText(view.el), text);
+    const tail = /** @type {Element} */ (view.el.querySelector(".sse-widget-tail"));
+    const nodes = [...view.el.querySelectorAll(".sse-widget-block"), ...tail.childNodes];
+    for (const node of nodes) {
+      const piece = node.textContent ?? "";
+      if (piece.length === 0) continue;
+      const first = piece.charCodeAt(0);
+      const last = piece.charCodeAt(piece.length - 1);
+      assert.ok(!(first >= 0xdc00 && first <= 0xdfff), "starts inside a pair");
+      assert.ok(!(last >= 0xd800 && last <= 0xdbff), "ends inside a pair");
+    }
   });
 });
 
@@ -151,7 +181,7 @@ describe("sections of settled blocks", () => {
       assert.ok(chars >= SECTION_CHARS && chars < SECTION_CHARS + 2 * SEAL_CHARS, `${chars}`);
     }
     assert.equal(view.el.lastElementChild?.className, "sse-widget-tail");
-    assert.equal(view.el.textContent, text);
+    assert.equal(flowText(view.el), text);
     view.reset();
     assert.equal(sections(view.el).length, 0);
   });
@@ -256,7 +286,7 @@ describe("Feed", () => {
       [perFrame, perFrame, perFrame, 11 - 3 * perFrame],
     );
     assert.ok(frames.flat().every((n) => n <= SLICE_CHARS));
-    assert.equal(view.el.textContent, text);
+    assert.equal(flowText(view.el), text);
   });
 
   it("writes one slice a frame on a machine slower than the budget", () => {
@@ -267,7 +297,7 @@ describe("Feed", () => {
     while (queued() > 0) step();
     frames.pop();
     assert.deepEqual(frames, [[SLICE_CHARS], [SLICE_CHARS], [SLICE_CHARS]]);
-    assert.equal(view.el.textContent, text);
+    assert.equal(flowText(view.el), text);
   });
 
   it("takes the layout a frame forced out of the next frame's writing", () => {
@@ -283,7 +313,7 @@ describe("Feed", () => {
     // always writes; 2 ms of layout leave 6 ms: six slices, then 12 ms of layout...
     assert.deepEqual(written, [FRAME_BUDGET_MS, 1, FRAME_BUDGET_MS - 2, 1, FRAME_BUDGET_MS - 2]);
     while (queued() > 0) step();
-    assert.equal(view.el.textContent, text);
+    assert.equal(flowText(view.el), text);
   });
 
   it("a reset drops what an earlier frame had not written yet", () => {
@@ -293,7 +323,7 @@ describe("Feed", () => {
     feed.change({ type: "reset", text: "new", rows: [], dropped: 0 });
     feed.change({ type: "append", text: "er", rows: [] });
     step();
-    assert.equal(view.el.textContent, "newer");
+    assert.equal(flowText(view.el), "newer");
   });
 
   it("never splits a surrogate pair", () => {
@@ -361,8 +391,8 @@ describe("SharedFrame", () => {
     // its one slice; once the answer is written, the reasoning has the frame.
     assert.deepEqual(counts, [[perFrame, 1], [perFrame, 1], [0, perFrame], [0, 1]]);
     assert.ok([...writes.values()].flat(2).every((size) => size <= SLICE_CHARS));
-    assert.equal(answer.view.el.textContent?.length, 6 * SLICE_CHARS);
-    assert.equal(reasoning.view.el.textContent?.length, 6 * SLICE_CHARS);
+    assert.equal(flowText(answer.view.el).length, 6 * SLICE_CHARS);
+    assert.equal(flowText(reasoning.view.el).length, 6 * SLICE_CHARS);
   });
 
   it("asks for one animation frame however many feeds want one", () => {
@@ -425,19 +455,23 @@ describe("bounded text: dropping the oldest", () => {
     const view = new TextView(document);
     const text = Array.from({ length: 600 }, (_, i) => `line ${i}\n`).join("") + "the tail";
     for (let at = 0; at < text.length; at += 100) view.write(text.slice(at, at + 100));
-    const before = blocks(view.el).map((b) => b.textContent ?? "");
+    // A block's text is its lines without the last line feed, which its end stands for.
+    const before = blocks(view.el).map((b) => `${b.textContent ?? ""}\n`);
     assert.ok(before.length >= 2, `${before.length} blocks`);
     let dropped = before[0].length + 3;
     assert.equal(view.drop(before[0].length + 3), true);
-    assert.equal(view.el.textContent, text.slice(dropped));
-    assert.deepEqual(blocks(view.el).map((b) => b.textContent), [before[1].slice(3), ...before.slice(2)]);
+    assert.equal(flowText(view.el), text.slice(dropped));
+    assert.deepEqual(
+      blocks(view.el).map((b) => `${b.textContent}\n`),
+      [before[1].slice(3), ...before.slice(2)],
+    );
     const settled = before.join("").length;
     view.drop(settled - dropped + 4); // every block, and 4 characters of the tail
     assert.equal(blocks(view.el).length, 0);
     assert.equal(view.el.querySelectorAll(".sse-widget-section").length, 0);
-    assert.equal(view.el.textContent, text.slice(settled + 4));
+    assert.equal(flowText(view.el), text.slice(settled + 4));
     view.write(" grows\n");
-    assert.equal(view.el.textContent, `${text.slice(settled + 4)} grows\n`);
+    assert.equal(flowText(view.el), `${text.slice(settled + 4)} grows\n`);
   });
 
   /** @type {[string, (rand: () => number) => string][]} */
@@ -463,18 +497,18 @@ describe("bounded text: dropping the oldest", () => {
         if (rand() < 0.3) stream.step(); // some deltas wait: the trim then reaches pending text
         if (rand() < 0.1) {
           stream.drain();
-          assert.equal(view.el.textContent, stream.store.text);
+          assert.equal(flowText(view.el), stream.store.text);
           checks += 1;
         }
       }
       stream.drain();
       assert.equal(stream.store.text, stream.kernel.text);
       assert.ok(stream.kernel.dropped > 50000, `${stream.kernel.dropped} dropped`);
-      assert.equal(view.el.textContent, stream.store.text);
+      assert.equal(flowText(view.el), stream.store.text);
       assert.ok(checks > 5, `${checks} checks`);
       assert.equal(stream.resets.count, 1); // the first delta's; never a redraw
       // No pair is split: the text starts with a whole code point.
-      const first = view.el.textContent?.charCodeAt(0) ?? 0;
+      const first = flowText(view.el).charCodeAt(0) ?? 0;
       assert.ok(!(first >= 0xdc00 && first <= 0xdfff), "starts with half a pair");
     });
   }
@@ -551,16 +585,16 @@ describe("bounded text: dropping the oldest", () => {
     feed.change({ type: "trim", units: 10, dropped: 10 }); // "written-" and "pe"
     feed.change({ type: "append", text: "!", rows: [] });
     step();
-    assert.equal(view.el.textContent, "nding!");
+    assert.equal(flowText(view.el), "nding!");
     feed.change({ type: "append", text: " more", rows: [] });
     feed.change({ type: "trim", units: 2, dropped: 12 }); // within the written text only
     step();
-    assert.equal(view.el.textContent, "ing! more");
+    assert.equal(flowText(view.el), "ing! more");
     // After a reset, what the view had is gone anyway: the trim takes the new text.
     feed.change({ type: "reset", text: "new text", rows: [], dropped: 0 });
     feed.change({ type: "trim", units: 4, dropped: 4 });
     step();
-    assert.equal(view.el.textContent, "text");
+    assert.equal(flowText(view.el), "text");
   });
 
   it("MarkdownView after drops: each frame shows whole blocks of the kept text", () => {
@@ -641,7 +675,7 @@ describe("a live feed left running, with a small max_chars", () => {
             assert.ok(!first?.classList.contains("sse-widget-continues"), "the first block joins one gone");
           }
           mostBlocks = Math.max(mostBlocks, count);
-          mostChars = Math.max(mostChars, view.el.textContent?.length ?? 0);
+          mostChars = Math.max(mostChars, flowText(view.el).length ?? 0);
           assert.ok(view.el.querySelectorAll(".sse-widget-section").length <= 2);
         }
       }
@@ -653,7 +687,7 @@ describe("a live feed left running, with a small max_chars", () => {
       assert.ok(mostBlocks > 0 && mostBlocks * 5 < everSettled, `${mostBlocks} blocks at most, ${everSettled} settled in all`);
       assert.ok(mostChars <= maxChars, `${mostChars} characters shown`);
       assert.ok(view.el.querySelectorAll("*").length <= 40 * mostBlocks, "elements");
-      if (kind === "text") assert.equal(view.el.textContent, stream.store.text);
+      if (kind === "text") assert.equal(flowText(view.el), stream.store.text);
       assert.equal(stream.resets.count, 1, "drew the view again");
     });
   }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import widget from "../widget.js";
-import { frames, makeWindow } from "./dom.js";
+import { flowText, frames, makeWindow } from "./dom.js";
 
 /**
  * A stand-in for anywidget's model: traitlet values, listeners, and what the view sent.
@@ -258,7 +258,7 @@ describe("the widget view of a model's reasoning, tool calls and finish reason",
     assert.equal(body.firstElementChild, section, "not above the answer");
     assert.equal(section.open, true);
     assert.equal($(".sse-widget-thinking-summary")?.textContent, "Thinking · 5 tokens");
-    assert.equal($(".sse-widget-thinking-text")?.textContent, "The user wants a haiku.");
+    assert.equal(flowText(/** @type {Element} */ ($(".sse-widget-thinking-text"))), "The user wants a haiku.");
     assert.equal($(".sse-widget-text")?.textContent, "");
     // One caret: in the thinking, not on the empty answer below it.
     const caret = (/** @type {string} */ where) => $(`${where} .sse-widget-caret`)?.hasAttribute("hidden");
@@ -351,7 +351,7 @@ describe("the widget view of a model's reasoning, tool calls and finish reason",
     });
     await frames(window, 2);
     assert.equal(el.querySelector("img"), null);
-    assert.equal(el.querySelector(".sse-widget-thinking-text")?.textContent, hostile);
+    assert.equal(flowText(/** @type {Element} */ (el.querySelector(".sse-widget-thinking-text"))), hostile);
     assert.equal(el.querySelector(".sse-widget-tool-name")?.textContent, hostile);
     assert.equal(el.querySelector(".sse-widget-tool-args")?.textContent, hostile);
     assert.equal(el.querySelector(".sse-widget-tool-marker")?.hasAttribute("hidden"), false);
