@@ -53,3 +53,56 @@ def test_the_page_shows_exactly_the_streamed_text(notebook: Notebook, case: str)
     else:
         expect(body).to_have_js_property("innerText", kernel, timeout=30_000)
     notebook.screenshot(case.split(",")[0].replace(" ", "-"), view)
+
+
+# What marimo puts beside the widget (Tailwind's base): element-level resets of sizes,
+# weights and bullets. Added to the page here, in JupyterLab, to test that the view's own
+# styles win.
+RESET = """
+h1, h2, h3, h4, h5, h6 { font-size: inherit; font-weight: inherit; margin: 0; }
+ol, ul, menu { list-style: none; margin: 0; padding: 0; }
+blockquote, pre { margin: 0; }
+hr { height: 0; color: inherit; border-top-width: 1px; }
+"""
+
+
+def test_markdown_keeps_its_styles_under_a_hosts_reset(notebook: Notebook) -> None:
+    notebook.page.add_style_tag(content=RESET)
+    text = "".join(
+        [
+            "# Title\n\n## Section\n\n- one\n- two\n\n",
+            "1. first\n2. second\n\n---\n\n**bold** *em*\n",
+        ]
+    )
+    _cell, view = show_widget(
+        notebook, f'w = StreamWidget(mock.url_for("/stream", text={text!r}), render="markdown")\nw'
+    )
+    wait_status(view, "done")
+    body = view.locator(".sse-widget-markdown")
+    expect(body.locator("ol li")).to_have_count(2)
+    styles = body.evaluate(
+        """el => {
+            const css = (sel) => getComputedStyle(el.querySelector(sel));
+            const base = parseFloat(getComputedStyle(el).fontSize);
+            return {
+              h1: parseFloat(css("h1").fontSize) / base, h1Weight: Number(css("h1").fontWeight),
+              h2: parseFloat(css("h2").fontSize) / base, h2Weight: Number(css("h2").fontWeight),
+              ul: css("ul").listStyleType, ulPad: parseFloat(css("ul").paddingLeft),
+              ol: css("ol").listStyleType, li: css("li").display,
+              hr: css("hr").borderTopStyle, strong: Number(css("strong").fontWeight),
+              em: css("em").fontStyle,
+            };
+        }"""
+    )
+    assert styles["h1"] >= 1.5, styles
+    assert styles["h2"] >= 1.3, styles
+    assert styles["h1Weight"] >= 700, styles
+    assert styles["h2Weight"] >= 700, styles
+    assert styles["ul"] == "disc", styles
+    assert styles["ol"] == "decimal", styles
+    assert styles["ulPad"] > 10, styles
+    assert styles["li"] == "list-item", styles
+    assert styles["hr"] == "solid", styles
+    assert styles["strong"] >= 700, styles
+    assert styles["em"] == "italic", styles
+    notebook.screenshot("reset", view)
