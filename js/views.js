@@ -121,7 +121,9 @@ export class TextView {
    */
   #seal() {
     const data = this.#tailText.data;
-    const end = data.lastIndexOf("\n");
+    // The last line stays in the tail with its line feed, even a finished one: a page's
+    // text (innerText) drops line breaks at its very end that only a block's end makes.
+    const end = data.lastIndexOf("\n", data.length - 2);
     if (end >= 0) {
       this.#settle(data.slice(0, end), end + 1);
       this.#tailText.data = data.slice(end + 1);

@@ -112,6 +112,15 @@ describe("TextView", () => {
     assert.equal(flowText(view.el), "");
   });
 
+  it("keeps the last line in the tail with its line feed, however much came at once", () => {
+    const view = new TextView(document);
+    const text = Array.from({ length: 300 }, (_, i) => `line ${i}\n`).join("");
+    view.write(text); // one write, far past SEAL_CHARS, ending at a line end
+    assert.ok(view.el.querySelectorAll(".sse-widget-block").length >= 1);
+    assert.equal(view.el.querySelector(".sse-widget-tail")?.textContent, "line 299\n");
+    assert.equal(flowText(view.el), text);
+  });
+
   it("keeps a blank line at a block's end as the stream sent it", () => {
     const view = new TextView(document);
     const text = `${"a".repeat(SEAL_CHARS)}\n\nnext`;
