@@ -34,6 +34,19 @@ __all__ = [
 ]
 
 
+PROMPT = "How do Server-Sent Events work?"
+MESSAGES: list[Any] = [{"role": "user", "content": PROMPT}]
+
+#: The knobs of each stream shape.
+SHAPES: dict[str, dict[str, str]] = {
+    "plain": {},
+    "reasoning": {"reasoning": "1"},
+    "tools": {"tools": "2"},
+    "both": {"reasoning": "1", "tools": "1"},
+    "cut": {"finish": "length"},
+}
+
+
 def _parts() -> dict[str, Any]:
     return {"text": "", "reasoning": "", "tool_calls": [], "finish_reason": None, "usage": None}
 

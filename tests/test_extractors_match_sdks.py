@@ -14,20 +14,17 @@ from typing import Any
 import anthropic
 import openai
 import pytest
-from sdk_parts import sdk_anthropic_parts, sdk_openai_chat_parts, sdk_openai_responses_parts
+from sdk_parts import (
+    MESSAGES,
+    PROMPT,
+    SHAPES,
+    sdk_anthropic_parts,
+    sdk_openai_chat_parts,
+    sdk_openai_responses_parts,
+)
 
 from sse_widget import get_extractor, iter_events
 from sse_widget.mock import MockServer
-
-PROMPT = "How do Server-Sent Events work?"
-MESSAGES: list[Any] = [{"role": "user", "content": PROMPT}]
-SHAPES: dict[str, dict[str, str]] = {
-    "plain": {},
-    "reasoning": {"reasoning": "1"},
-    "tools": {"tools": "2"},
-    "both": {"reasoning": "1", "tools": "1"},
-    "cut": {"finish": "length"},
-}
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,9 @@ import anthropic
 import openai
 import pytest
 from sdk_parts import (
+    MESSAGES,
+    PROMPT,
+    SHAPES,
     sdk_anthropic_parts,
     sdk_openai_chat_parts,
     sdk_openai_responses_parts,
@@ -24,18 +27,6 @@ from sdk_parts import (
 
 from sse_widget.mock import MockServer
 from sse_widget.mock._answer import markdown_reply, reasoning_reply, split_tokens
-
-PROMPT = "How do Server-Sent Events work?"
-MESSAGES: list[Any] = [{"role": "user", "content": PROMPT}]
-
-#: The knobs of each stream shape.
-SHAPES: dict[str, dict[str, str]] = {
-    "plain": {},
-    "reasoning": {"reasoning": "1"},
-    "tools": {"tools": "2"},
-    "both": {"reasoning": "1", "tools": "1"},
-    "cut": {"finish": "length"},
-}
 
 WEATHER = ("get_weather", '{"city":"Paris","unit":"celsius"}')
 TIME = ("get_time", '{"timezone":"Europe/Paris"}')

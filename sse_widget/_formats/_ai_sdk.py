@@ -40,10 +40,8 @@ class AISDKExtractor(TypedJSONExtractor):
     def _tool_input(self, data: dict[str, Any], event: Event) -> None:
         # The whole input, parsed: taken as the arguments only if none were streamed.
         key = data.get("toolCallId")
-        index = self._tool_index.get(key)
-        streamed = index is not None and self.tool_calls[index].arguments
-        whole = "" if streamed or "input" not in data else json.dumps(data["input"])
-        self._add_tool_call(key, id=key, name=data.get("toolName"), arguments=whole, done=True)
+        whole = json.dumps(data["input"]) if "input" in data else ""
+        self._complete_tool_call(key, whole, id=key, name=data.get("toolName"))
 
     def _finish(self, data: dict[str, Any], event: Event) -> None:
         self._set_finish_reason(data.get("finishReason"))

@@ -209,6 +209,15 @@ class Extractor:
         call.done = call.done or done
         self._out.append(ToolCallPart(index, call.id, call.name, text, call.done))
 
+    def _complete_tool_call(
+        self, key: object, whole: object, *, id: object = None, name: object = None
+    ) -> None:
+        """Call ``key`` is complete. ``whole`` is its arguments as sent in one piece at
+        the end, taken only when none were streamed before."""
+        index = self._tool_index.get(key)
+        streamed = index is not None and self.tool_calls[index].arguments
+        self._add_tool_call(key, id=id, name=name, arguments="" if streamed else whole, done=True)
+
     def _finish_tool_calls(self) -> None:
         """The model stopped: every call it streamed is complete."""
         for key, index in self._tool_index.items():

@@ -78,10 +78,7 @@ class ResponsesExtractor(TypedJSONExtractor):
 
     def _arguments_done(self, data: dict[str, Any], event: Event) -> None:
         key = data.get("item_id") or data.get("output_index")
-        index = self._tool_index.get(key)
-        streamed = index is not None and self.tool_calls[index].arguments
-        # Arguments only sent whole, at the end: take them from here.
-        self._add_tool_call(key, arguments="" if streamed else data.get("arguments"), done=True)
+        self._complete_tool_call(key, data.get("arguments"))
 
     def _item_done(self, data: dict[str, Any], event: Event) -> None:
         item = as_dict(data.get("item"))
