@@ -33,6 +33,8 @@ export function element(document, className, tag = "div") {
  *   every block for ever (and `sizes` grow without end)
  * @property {number[]} sizes each block's stream characters, in order
  * @property {number} head `sizes` before this are blocks gone already
+ * @property {boolean} alone the section is one block, adopted where it stands (`el` is
+ *   the block)
  */
 
 /**
@@ -49,7 +51,7 @@ export class Sections {
   /**
    * @param {Document} document
    * @param {HTMLElement} root the view's element
-   * @param {HTMLElement} before the tail: sections go before it
+   * @param {HTMLElement} before the tail: sections go before it (see `adopt`)
    */
   constructor(document, root, before) {
     this.#document = document;
@@ -59,14 +61,16 @@ export class Sections {
 
   /** The last settled block, if any. */
   get last() {
-    return /** @type {HTMLElement | null} */ (this.#list.at(-1)?.el.lastElementChild ?? null);
+    const section = this.#list.at(-1);
+    if (section === undefined) return null;
+    return section.alone ? section.el : /** @type {HTMLElement} */ (section.el.lastElementChild);
   }
 
   /** The first settled block and its size in stream characters, if any. */
   get first() {
     const section = this.#list[0];
     if (section === undefined) return null;
-    const el = /** @type {HTMLElement} */ (section.el.firstElementChild);
+    const el = section.alone ? section.el : /** @type {HTMLElement} */ (section.el.firstElementChild);
     return { el, chars: section.sizes[section.head] };
   }
 
@@ -76,9 +80,9 @@ export class Sections {
    */
   add(block, chars) {
     let section = this.#list.at(-1);
-    if (section === undefined || section.added >= SECTION_CHARS) {
+    if (section === undefined || section.alone || section.added >= SECTION_CHARS) {
       const el = element(this.#document, "sse-widget-section");
-      section = { el, chars: 0, added: 0, sizes: [], head: 0 };
+      section = { el, chars: 0, added: 0, sizes: [], head: 0, alone: false };
       this.#root.insertBefore(section.el, this.#before);
       this.#list.push(section);
     }
@@ -88,11 +92,24 @@ export class Sections {
     section.added += chars;
   }
 
+  /**
+   * Settle a block that is already in place, after the last section: the tail a long
+   * line grew in, which moving would lay out again. It stands as a section of its own;
+   * the sections that follow go before `before`, the new tail.
+   * @param {HTMLElement} block
+   * @param {number} chars the stream characters it shows
+   * @param {HTMLElement} before
+   */
+  adopt(block, chars, before) {
+    this.#list.push({ el: block, chars, added: chars, sizes: [chars], head: 0, alone: true });
+    this.#before = before;
+  }
+
   /** Remove the first settled block; an emptied section goes with it. */
   shift() {
     const section = this.#list[0];
     if (section === undefined) return;
-    section.el.firstElementChild?.remove();
+    (section.alone ? section.el : section.el.firstElementChild)?.remove();
     section.chars -= section.sizes[section.head];
     section.head += 1;
     if (section.head === section.sizes.length) {

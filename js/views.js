@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * The three bodies a widget can show (text, markdown, events) and the `Feed` that hands
- * them text once per animation frame, a bounded amount at a time.
+ * The bodies a widget can show (markdown and events here, text in text.js) and the `Feed`
+ * that hands them text once per animation frame, a bounded amount at a time.
  *
  * Browsers lay out a block again whenever its text grows, so a body that is one growing
  * block costs more with every token. Every view here keeps finished parts in blocks of
@@ -10,8 +10,10 @@
 
 import { BlockSplitter } from "./blocks.js";
 import { Sections, element } from "./sections.js";
+import { splitPoint } from "./text.js";
 
 export { SECTION_CHARS } from "./sections.js";
+export { LONG_LINE_CHARS, SEAL_CHARS, TextView, splitPoint } from "./text.js";
 
 /**
  * @typedef {import("./store.js").Row} Row
@@ -29,17 +31,6 @@ export { SECTION_CHARS } from "./sections.js";
  * @property {(live: boolean) => void} commit finish the frame's DOM work; `live`: more may come
  */
 
-/** Text view: characters in the tail block before finished lines move to a block of their own. */
-export const SEAL_CHARS = 2048;
-/**
- * Text view: a line longer than this is cut anyway, after its last space (or anywhere,
- * if it has none), and continues on a new line. The browser lays out a whole line again
- * whenever it grows: 3 ms a frame at 40,000 characters, and keeping a 30,000-character
- * line whole in inline pieces took the page's part of the latency at 1,000 tokens/s to a
- * p95 of 58-368 ms. The only place the view shows a line break the stream did not send:
- * the block is marked (`sse-widget-cut`).
- */
-export const LONG_LINE_CHARS = 4096;
 /** The most text handed to a view in one write: the unit of a frame's work. */
 export const SLICE_CHARS = 1024;
 /**
@@ -50,102 +41,6 @@ export const SLICE_CHARS = 1024;
  * forces it at the frame's end): a frame whose layout took long writes less in the next.
  */
 export const FRAME_BUDGET_MS = 8;
-
-/** Plain text, wrapped, in blocks that end at line ends. */
-export class TextView {
-  #document;
-  #tail;
-  #tailText;
-  #caret;
-  #sections;
-
-  /**
-   * @param {Document} document
-   * @param {string} [className] the answer's by default; the reasoning and tool calls
-   *   name theirs, so that `.sse-widget-text` stays the answer alone
-   */
-  constructor(document, className = "sse-widget-text") {
-    this.#document = document;
-    this.el = element(document, className);
-    // Blocks of finished lines end in a line break of the stylesheet's (see widget.css).
-    this.el.classList.add("sse-widget-flow");
-    this.#tail = element(document, "sse-widget-tail");
-    this.#tailText = document.createTextNode("");
-    this.#caret = element(document, "sse-widget-caret", "span");
-    this.#tail.append(this.#tailText, this.#caret);
-    this.el.append(this.#tail);
-    this.#sections = new Sections(document, this.el, this.#tail);
-  }
-
-  reset() {
-    this.#tailText.data = "";
-    this.#sections.clear();
-  }
-
-  /** @param {string} text */
-  write(text) {
-    this.#tailText.appendData(text);
-    if (this.#tailText.length > SEAL_CHARS) this.#seal();
-  }
-
-  /** @param {number} units */
-  drop(units) {
-    const left = this.#sections.dropWhole(units);
-    if (left === 0) return true;
-    const first = this.#sections.first;
-    if (first !== null) {
-      // A text block is one text node, cut anywhere: the view shows exactly the kept
-      // text. It never loses its line break (the cut falls before it: dropWhole took it).
-      const text = /** @type {Text} */ (first.el.firstChild);
-      text.deleteData(0, Math.min(left, text.length));
-      this.#sections.shrinkFirst(left);
-    } else {
-      this.#tailText.deleteData(0, Math.min(left, this.#tailText.length));
-    }
-    return true;
-  }
-
-  /** @param {Row[]} _rows */
-  addRows(_rows) {}
-
-  /** @param {boolean} live */
-  commit(live) {
-    this.#caret.hidden = !live;
-  }
-
-  /**
-   * Move the tail's finished lines into a block of their own. The reader sees one flow of
-   * text: a block holds whole lines without their last line feed, which its end stands
-   * for (block boundaries are line breaks; the stylesheet's generated line feed keeps a
-   * last empty line), so even the page's own text (`innerText`) is exactly the stream's.
-   */
-  #seal() {
-    const data = this.#tailText.data;
-    // The last line stays in the tail with its line feed, even a finished one: a page's
-    // text (innerText) drops line breaks at its very end that only a block's end makes.
-    const end = data.lastIndexOf("\n", data.length - 2);
-    if (end >= 0) {
-      this.#settle(data.slice(0, end), end + 1);
-      this.#tailText.data = data.slice(end + 1);
-    } else if (data.length > LONG_LINE_CHARS) {
-      const cut = data.lastIndexOf(" ") + 1 || splitPoint(data, data.length);
-      this.#settle(data.slice(0, cut), cut, true);
-      this.#tailText.data = data.slice(cut);
-    }
-  }
-
-  /**
-   * @param {string} text
-   * @param {number} units the stream's units it stands for (its line feed included)
-   * @param {boolean} [cut] a long line cut where the stream sent no line feed
-   */
-  #settle(text, units, cut = false) {
-    const block = element(this.#document, "sse-widget-block");
-    if (cut) block.classList.add("sse-widget-cut");
-    block.textContent = text;
-    this.#sections.add(block, units);
-  }
-}
 
 /** Markdown rendered block by block: settled blocks once, the tail once per frame. */
 export class MarkdownView {
@@ -562,14 +457,4 @@ export class Feed {
     this.#pending[0] = piece.slice(cut);
     return piece.slice(0, cut);
   }
-}
-
-/**
- * Where to cut `text` near `at` without splitting a surrogate pair.
- * @param {string} text
- * @param {number} at
- */
-export function splitPoint(text, at) {
-  const code = text.charCodeAt(at - 1);
-  return code >= 0xd800 && code <= 0xdbff ? at - 1 : at;
 }

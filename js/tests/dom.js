@@ -22,14 +22,12 @@ export async function frames(window, n = 1) {
 
 /**
  * The text a text view (`TextView`) shows, as the stream sent it: each settled block's
- * text and the line feed its end stands for (none after a long line cut where the
- * stream sent none), then the tail. What a browser's `innerText` gives (jsdom has none).
+ * text (its pieces' and its own) and the line feed its end stands for, then the tail.
+ * What a browser's `innerText` gives (jsdom has none): pieces are inline blocks.
  * @param {Element} root
  */
 export function flowText(root) {
   let text = "";
-  for (const block of root.querySelectorAll(".sse-widget-block")) {
-    text += (block.textContent ?? "") + (block.classList.contains("sse-widget-cut") ? "" : "\n");
-  }
+  for (const block of root.querySelectorAll(".sse-widget-block")) text += `${block.textContent ?? ""}\n`;
   return text + (root.querySelector(".sse-widget-tail")?.textContent ?? "");
 }

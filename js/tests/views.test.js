@@ -9,6 +9,7 @@ import {
   EventsView, Feed, FRAME_BUDGET_MS, LONG_LINE_CHARS, MarkdownView, SEAL_CHARS, SECTION_CHARS, SLICE_CHARS,
   SharedFrame, TextView, innermostLast, splitPoint, streamChars,
 } from "../views.js";
+import { lastLineEnd, lastLineStart } from "../text.js";
 import { flowText, makeWindow } from "./dom.js";
 import { FakeKernel, random } from "./kernel.js";
 
@@ -121,39 +122,162 @@ describe("TextView", () => {
     assert.equal(flowText(view.el), text);
   });
 
-  it("keeps a blank line at a block's end as the stream sent it", () => {
+  it("starts a block with a blank line rather than ending one in it (copying keeps it)", () => {
     const view = new TextView(document);
-    const text = `${"a".repeat(SEAL_CHARS)}\n\nnext`;
+    const text = `${"a".repeat(SEAL_CHARS)}\n\n\nnext`;
     view.write(text);
     const [block] = view.el.querySelectorAll(".sse-widget-block");
-    assert.equal(block.textContent, `${"a".repeat(SEAL_CHARS)}\n`); // the generated break shows the blank line
+    assert.equal(block.textContent, "a".repeat(SEAL_CHARS));
+    assert.equal(view.el.querySelector(".sse-widget-tail")?.textContent, "\n\nnext");
     assert.equal(flowText(view.el), text);
   });
 
-  it("cuts a line that never ends after a space, so the growing tail stays short, and marks the cut", () => {
+  it("ends blocks at a line feed that follows text, keeping the last line in the tail", () => {
+    assert.equal(lastLineEnd("a\nb\nc"), 3);
+    assert.equal(lastLineEnd("a\nb\n"), 1); // the last line keeps its line feed
+    assert.equal(lastLineEnd("a\n\n\nb"), 1); // not after a blank line
+    assert.equal(lastLineEnd("\n\n\nb"), -1);
+    assert.equal(lastLineEnd("one line"), -1);
+    const blank = "\n".repeat(LONG_LINE_CHARS + 2);
+    assert.equal(lastLineEnd(blank), blank.length - 2); // only blank lines: ends in one
+  });
+
+  /** @param {Element} el */
+  const pieces = (el) => [...el.querySelectorAll(".sse-widget-piece")].map((p) => p.textContent ?? "");
+
+  it("keeps a line that never ends in pieces of the tail; not laid out, they end at a space", () => {
     const view = new TextView(document);
     const words = Array.from({ length: 5000 }, (_, i) => ` t${i}`).join("");
     for (let at = 0; at < words.length; at += 180) view.write(words.slice(at, at + 180));
     assert.equal(flowText(view.el), words);
-    const cuts = [...view.el.querySelectorAll(".sse-widget-block")];
-    assert.ok(cuts.length >= Math.floor(words.length / (LONG_LINE_CHARS + 180)), `${cuts.length}`);
-    for (const block of cuts) {
-      assert.ok(block.classList.contains("sse-widget-cut"));
-      assert.ok(block.textContent?.endsWith(" "), JSON.stringify(block.textContent?.slice(-10)));
-      assert.ok((block.textContent?.length ?? 0) <= LONG_LINE_CHARS + 180);
+    assert.equal(view.el.querySelectorAll(".sse-widget-block").length, 0); // one line: no block, no break
+    const cut = pieces(view.el);
+    assert.ok(cut.length >= Math.floor(words.length / (LONG_LINE_CHARS + 180)), `${cut.length}`);
+    for (const piece of cut) {
+      assert.ok(piece.endsWith(" "), JSON.stringify(piece.slice(-10)));
+      assert.ok(piece.length <= LONG_LINE_CHARS + 180, `${piece.length}`);
     }
-    const tail = view.el.querySelector(".sse-widget-tail")?.textContent ?? "";
-    assert.ok(tail.length <= LONG_LINE_CHARS + 180, `${tail.length}`);
+    const tail = /** @type {Element} */ (view.el.querySelector(".sse-widget-tail"));
+    assert.ok((tail.lastChild?.previousSibling?.textContent?.length ?? 0) <= LONG_LINE_CHARS + 180);
+    view.reset();
+    assert.equal(flowText(view.el), "");
+    assert.equal(pieces(view.el).length, 0);
   });
 
-  it("cuts a line without spaces anywhere but inside a surrogate pair", () => {
+  it("cuts a piece of a line without spaces anywhere but inside a surrogate pair", () => {
     const view = new TextView(document);
     const text = "x".repeat(LONG_LINE_CHARS) + "😀".repeat(10);
     view.write(text.slice(0, LONG_LINE_CHARS + 1)); // ends inside the first pair
     view.write(text.slice(LONG_LINE_CHARS + 1));
-    const block = view.el.querySelector(".sse-widget-block")?.textContent ?? "";
-    assert.equal(block, "x".repeat(LONG_LINE_CHARS));
+    assert.deepEqual(pieces(view.el), ["x".repeat(LONG_LINE_CHARS)]);
     assert.equal(flowText(view.el), text);
+  });
+
+  it("settles a long line where it stands when it ends: its tail becomes the block", () => {
+    const view = new TextView(document);
+    const long = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(" ");
+    const lines = Array.from({ length: 400 }, (_, i) => `line ${i}\n`).join("");
+    const text = `${long}\n${lines}${long}\n${lines}end`;
+    const tail = view.el.querySelector(".sse-widget-tail");
+    for (let at = 0; at < text.length; at += 500) view.write(text.slice(at, at + 500));
+    assert.equal(flowText(view.el), text);
+    // The first long line's block is the tail it grew in, pieces and all, not a copy.
+    assert.ok(tail?.classList.contains("sse-widget-block"));
+    assert.equal(`${tail?.textContent}`, long);
+    assert.ok((tail?.querySelectorAll(".sse-widget-piece").length ?? 0) >= 3);
+    // In order: the long line, the sections of short lines, the next long line, ..., the tail.
+    const kinds = [...view.el.children].map((el) => el.className.replace("sse-widget-", ""));
+    assert.equal(kinds[0], "block");
+    assert.equal(kinds.at(-1), "tail");
+    assert.ok(kinds.filter((k) => k === "block").length === 2, kinds.join(" "));
+    assert.equal(view.el.querySelectorAll(".sse-widget-tail").length, 1);
+    view.reset();
+    assert.deepEqual([...view.el.children].map((el) => el.className), ["sse-widget-tail"]);
+    view.write("again");
+    assert.equal(flowText(view.el), "again");
+  });
+
+  it("cuts a piece where the line wraps when the page lays it out, and joins pieces when the width changes", (t) => {
+    // A fake layout: 80 characters to a line, 16 px apart, as wide as `width`.
+    const perLine = 80;
+    const proto = /** @type {any} */ (window.Range.prototype);
+    proto.getBoundingClientRect = function () { // jsdom has none
+      const line = Math.floor(this.startOffset / perLine);
+      return { top: 16 * line, bottom: 16 * line + 16, height: 16 };
+    };
+    t.after(() => delete proto.getBoundingClientRect);
+    /** @type {() => void} */
+    let resized = () => {};
+    const host = /** @type {any} */ (window);
+    host.ResizeObserver = class {
+      /** @param {() => void} callback */
+      constructor(callback) { resized = callback; }
+      observe() {}
+    };
+    t.after(() => delete host.ResizeObserver);
+    const view = new TextView(document);
+    let width = 640;
+    Object.defineProperty(view.el, "clientWidth", { get: () => width });
+    const text = "0123456789".repeat(1200);
+    for (let at = 0; at < text.length; at += 300) view.write(text.slice(at, at + 300));
+    const cut = pieces(view.el);
+    assert.ok(cut.length >= 2, `${cut.length}`);
+    for (const piece of cut) assert.equal(piece.length % perLine, 0, `${piece.length}`); // whole wrapped lines
+    const shown = flowText(view.el);
+    resized(); // same width: nothing changes
+    assert.deepEqual(pieces(view.el), cut);
+    width = 500;
+    resized();
+    assert.equal(pieces(view.el).length, 0);
+    assert.equal(flowText(view.el), shown);
+    view.write("more");
+    assert.ok(pieces(view.el).length === 1, "the next write cuts again");
+    assert.equal(flowText(view.el), `${shown}more`);
+  });
+});
+
+describe("lastLineStart", () => {
+  /**
+   * A range over `text` whose boxes come from `lineOf(offset)`: 20 px lines, glyph boxes
+   * 14 px high, except `tall` offsets (an emoji from a fallback font), 24 px.
+   * @param {(at: number) => number} lineOf
+   * @param {Set<number>} [tall]
+   */
+  function fakeRange(lineOf, tall = new Set()) {
+    let start = 0;
+    return /** @type {Range} */ (/** @type {unknown} */ ({
+      setStart: (/** @type {Node} */ _node, /** @type {number} */ at) => { start = at; },
+      setEnd: () => {},
+      getBoundingClientRect: () => {
+        const top = 20 * lineOf(start) + (tall.has(start) ? -2 : 3);
+        const height = tall.has(start) ? 24 : 14;
+        return { top, bottom: top + height, height };
+      },
+    }));
+  }
+
+  it("finds the first character of the last wrapped line", () => {
+    const text = document.createTextNode("a".repeat(1000));
+    assert.equal(lastLineStart(text, fakeRange((at) => Math.floor(at / 70))), 980);
+    assert.equal(lastLineStart(text, fakeRange(() => 0)), 0); // one line
+    const tall = new Set([985, 999, 500]);
+    assert.equal(lastLineStart(text, fakeRange((at) => Math.floor(at / 70), tall)), 980);
+  });
+
+  it("says -1 when the text is not laid out or ranges cannot be measured", () => {
+    const text = document.createTextNode("a".repeat(100));
+    const hidden = /** @type {Range} */ (/** @type {unknown} */ ({
+      setStart() {}, setEnd() {}, getBoundingClientRect: () => ({ top: 0, bottom: 0, height: 0 }),
+    }));
+    assert.equal(lastLineStart(text, hidden), -1);
+    assert.equal(lastLineStart(text, document.createRange()), -1); // jsdom: no range boxes
+  });
+
+  it("never starts a line inside a surrogate pair", () => {
+    const text = document.createTextNode("😀".repeat(100));
+    // Lines of 15 pairs; a low half measures on the line of its pair.
+    const at = lastLineStart(text, fakeRange((unit) => Math.floor(Math.floor(unit / 2) / 15)));
+    assert.equal(at, 2 * 90);
   });
 });
 
