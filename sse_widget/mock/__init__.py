@@ -25,7 +25,8 @@ Usage
 
 From a shell: ``python -m sse_widget.mock --port 8765`` prints
 ``sse_widget mock server on http://127.0.0.1:8765`` and serves until Ctrl-C
-(``--port 0`` picks a free port; ``--host`` accepts loopback addresses only). Then::
+(``--port 0`` picks a free port; ``--host`` accepts loopback addresses only; ``--cors``
+as ``cors=True`` below). Then::
 
     curl -N 'http://127.0.0.1:8765/stream?delay=0.1&drop_after=5'
     curl -N http://127.0.0.1:8765/v1/chat/completions \\
@@ -36,9 +37,10 @@ From a shell: ``python -m sse_widget.mock --port 8765`` prints
 The server
 ----------
 
-- ``MockServer(host="127.0.0.1", port=0)``; ``start()`` returns the server, ``stop()``
-  ends every running response (an endless feed too) within milliseconds, frees the port,
-  joins the threads and is idempotent. ``with MockServer() as mock:`` does both.
+- ``MockServer(host="127.0.0.1", port=0, *, cors=False)`` (``cors``: see the knob);
+  ``start()`` returns the server, ``stop()`` ends every running response (an endless feed
+  too) within milliseconds, frees the port, joins the threads and is idempotent.
+  ``with MockServer() as mock:`` does both.
 - ``mock.url`` is the base URL (``http://127.0.0.1:54321``), ``mock.port`` the port, and
   ``mock.url_for(path, **knobs)`` a URL with knobs as query parameters (booleans as 1/0;
   an unknown knob or a bad value raises ``ValueError``).
@@ -285,6 +287,18 @@ endpoints too: the body is the API's, the query string is the mock's). Booleans 
 ``alt=sse|json``
     Gemini's own parameter: ``sse`` streams events; ``json`` (or none, the API's
     default) answers one JSON array.
+``cors=1``
+    Any path, as ``MockServer(cors=True)`` does for all: let a page on another origin
+    call it with ``fetch``. A preflight (``OPTIONS``, with the same query, as browsers
+    send it) answers 204 with ``Access-Control-Allow-Origin`` (the request's ``Origin``,
+    echoed, never ``*``), ``Vary: Origin``, ``Access-Control-Allow-Methods`` (``GET, POST``
+    and the requested one), ``Access-Control-Allow-Headers`` (the requested ones, echoed:
+    ``Authorization`` too) and ``Access-Control-Max-Age: 600``. Every other response
+    (streams, ``status=CODE``, 400, 404…) carries the echoed origin, ``Vary: Origin``
+    and ``Access-Control-Expose-Headers: retry-after, retry-after-ms, x-request-id,
+    request-id, content-type``; without an ``Origin`` header only ``Vary: Origin``.
+    Off (the default), nothing CORS is sent and a browser blocks the response (the
+    page sees a "CORS error"). Preflights are recorded in ``requests`` as any request.
 ``text=TEXT``, ``reply=markdown|echo``, ``event=NAME``, ``limit=N``, ``interval=S``
     See the endpoints above.
 """

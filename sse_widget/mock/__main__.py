@@ -18,6 +18,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="a loopback address")
+    parser.add_argument(
+        "--cors", action="store_true", help="answer CORS, for pages on other origins"
+    )
     return parser.parse_args(argv)
 
 
@@ -28,7 +31,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
-        mock = MockServer(args.host, args.port).start()
+        mock = MockServer(args.host, args.port, cors=args.cors).start()
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

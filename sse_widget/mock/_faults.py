@@ -152,6 +152,8 @@ class Knobs:
     tools: int = 0
     finish: Literal["stop", "length"] = "stop"
     alt: Literal["sse", "json"] | None = None
+    #: Answer CORS preflights and name the origin on every response (see ``_cors``).
+    cors: bool = False
 
 
 def _seconds(raw: str) -> float:
@@ -267,6 +269,7 @@ _SPECS: dict[str, _Spec] = {
     "tools": _Spec(_tools, "N  providers: N tool calls (0-2) instead of the answer"),
     "finish": _Spec(_choice("stop", "length"), "stop|length  providers: length cuts the answer"),
     "alt": _Spec(_choice("sse", "json"), "sse|json  Gemini: sse streams, json one array"),
+    "cors": _Spec(_flag, "1  CORS for pages on other origins: preflights, echoed Origin"),
 }
 
 #: One line per knob, for the server's help page.

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ._cors import NO_CORS, Cors, cors_for
 from ._faults import (
     KNOB_HELP,
     KnobError,
@@ -164,6 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
     # servers send them at once; so does the mock.
     disable_nagle_algorithm = True
     server: _HTTPServer
+    _cors: Cors = NO_CORS  # of the request being answered
 
     def setup(self) -> None:
         super().setup()
@@ -195,6 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         mock._add(record)
+        self._cors = cors_for(record.method, record.query, record.headers, always=mock.cors)
         outcome: Outcome = "dropped"  # what an unexpected error leaves the client with
         try:
             outcome = self._respond(record)
@@ -202,7 +205,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             outcome = "stopped" if mock._stop.is_set() else "disconnected"
         finally:
+            self._cors = NO_CORS
             record._end(outcome)
+
+    def end_headers(self) -> None:
+        # Every response of a request, whichever path answers it, carries the CORS headers.
+        for name, value in self._cors.headers:
+            self.send_header(name, value)
+        super().end_headers()
 
     def _record(self) -> RecordedRequest:
         url = urlsplit(self.path)
@@ -236,6 +246,9 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(parts)
 
     def _respond(self, record: RecordedRequest) -> Outcome:
+        if self._cors.preflight:
+            self._send(204, "", b"")
+            return "complete"
         if record.path == "/":
             self._send(200, "text/plain; charset=utf-8", _help_text().encode())
             return "complete"
@@ -395,11 +408,15 @@ class MockServer:
 
     >>> with MockServer() as mock:
     ...     url = mock.url_for("/stream", delay=0.05, drop_after=3)
+
+    ``cors=True``: pages on other origins may call it (the ``cors=1`` knob, one URL).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, cors: bool = False) -> None:
         _check_loopback(host)
         self._address = (host, port)
+        #: Answer CORS on every request (else only on those with the ``cors=1`` knob).
+        self.cors = cors
         self._state = "new"
         self._state_lock = threading.Lock()
         self._lock = threading.Lock()
