@@ -97,7 +97,8 @@ for _path in (str(HERE), str(ROOT)):
 import common  # noqa: E402
 from browser_server import TokenServer, markdown_document  # noqa: E402
 
-from tests.browser.lab import LabServer, Notebook, launch_chromium  # noqa: E402
+from tests.browser.lab import LabServer, Notebook  # noqa: E402
+from tests.browser.pages import launch_chromium  # noqa: E402
 
 TARGET_P95_MS = 40.0
 TARGET_LONGEST_TASK_MS = 50.0

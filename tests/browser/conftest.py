@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from .lab import DARK_THEME, LabServer, NewNotebook, Notebook, launch_chromium
+from .lab import DARK_THEME, LabServer, NewNotebook, Notebook
+from .pages import OPENED_PAGES, launch_chromium
 
-_OPENED = pytest.StashKey[list[Notebook]]()
 _HERE = Path(__file__).parent
 
 
@@ -46,12 +46,12 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call" and report.failed:
         lines = []
-        for notebook in item.stash.get(_OPENED, []):
+        for opened in item.stash.get(OPENED_PAGES, []):
             try:
-                lines.append(f"screenshot: {notebook.screenshot('failure')}")
+                lines.append(f"screenshot: {opened.screenshot('failure')}")
             except Exception as exc:  # a dead page must not hide the test's own failure
-                lines.append(f"no screenshot of {notebook.path}: {exc}")
-            lines.extend(f"page error: {error}" for error in notebook.page_errors)
+                lines.append(f"no screenshot of {opened.path}: {exc}")
+            lines.extend(f"page error: {error}" for error in opened.page_errors)
         if lines:
             report.sections.append(("browser", "\n".join(lines)))
     return report
@@ -100,21 +100,19 @@ def new_notebook(
     its kernel shut down after the test; a failed test leaves a screenshot of each."""
     test_name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")
     opened: list[Notebook] = []
-    request.node.stash[_OPENED] = opened
+    request.node.stash[OPENED_PAGES] = opened
 
     def open_notebook(
         *, theme: str | None = None, viewport: tuple[int, int] = (1280, 900)
     ) -> Notebook:
         number = len(opened) + 1
         path = jupyter_lab.create_notebook(f"{test_name}-{number}.ipynb")
-        # A context per notebook: no cookies, storage or cache shared between tests.
-        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        notebook = Notebook(
+        notebook = Notebook.in_new_context(
             jupyter_lab,
-            context,
-            context.new_page(),
+            chromium,
             path,
             screenshot_prefix=test_name if number == 1 else f"{test_name}-{number}",
+            viewport=viewport,
         )
         opened.append(notebook)
         return notebook.open(theme=theme)

@@ -1,59 +1,40 @@
-"""A real JupyterLab, driven by a real Chromium through Playwright.
+"""A real JupyterLab (or Notebook 7), driven by a real Chromium through Playwright.
 
-Three pieces, wired into fixtures by ``conftest.py``:
+Two pieces, wired into fixtures by ``conftest.py`` (and into a host by ``hosts.py``):
 
-* :class:`LabServer` runs ``jupyter lab`` on a free port, with its config, settings,
-  workspaces and runtime directories in a temporary directory, so that nothing from the
-  machine's own Jupyter setup leaks in and nothing leaks out.
-* :func:`launch_chromium` starts Debian's ``/usr/bin/chromium`` (Playwright cannot
-  download browsers here, and CI should not need to).
+* :class:`LabServer` runs ``jupyter lab`` (or ``jupyter notebook``: :data:`NOTEBOOK7`)
+  on a free port, with its config, settings, workspaces and runtime directories in a
+  temporary directory, so that nothing from the machine's own Jupyter setup leaks in
+  and nothing leaks out.
 * :class:`Notebook` is one notebook open in one browser page: run cells, look at their
   outputs, take screenshots, switch the theme.
+
+Chromium itself comes from ``pages.py``: Debian's ``/usr/bin/chromium`` (Playwright
+cannot download browsers here, and CI should not need to).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    # Root in a container: the sandbox needs user namespaces we do not have.
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # No calls home: the network here only reaches package mirrors, and a test must not
-    # depend on (or wait for) Google's servers.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INSTALL_CHROMIUM = "apt-get update && apt-get install -y chromium"
+from .pages import ConsoleLog, new_page, save_screenshot
+from .servers import ServerProcess, free_port, jupyter_env
 
 LIGHT_THEME = "JupyterLab Light"
 DARK_THEME = "JupyterLab Dark"
-
-SCREENSHOT_DIR = Path(__file__).parent / "screenshots"
 
 # "The kernel is idle", as the page shows it. Both are needed: with a kernel that is
 # still starting, the toolbar's execution indicator already says idle (about 1.5 s
@@ -71,44 +52,100 @@ class CellError(AssertionError):
     """A cell run with ``check=True`` raised an exception in the kernel."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def notebook_json(cells: Sequence[str] = ("",)) -> dict[str, Any]:
+    """An nbformat 4 notebook of code cells with these sources, never run."""
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        # A kernelspec, so that the host starts the kernel instead of asking for one.
+        "metadata": {
+            "kernelspec": {
+                "name": "python3",
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+            },
+            "language_info": {"name": "python"},
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": uuid.uuid4().hex[:8],
+                "metadata": {},
+                "source": source,
+                "outputs": [],
+                "execution_count": None,
+            }
+            for source in cells
+        ],
+    }
 
 
-def _tail(path: Path, lines: int = 60) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as exc:
-        return f"(no log: {exc})"
-    return "\n".join(text.splitlines()[-lines:])
+@dataclass(frozen=True)
+class JupyterApp:
+    """What differs between the front ends a Jupyter server can serve a notebook with."""
+
+    #: The ``jupyter`` subcommand that serves it.
+    command: str
+    #: Its name in messages.
+    name: str
+    #: The app's own options: ``window.jupyterapp`` (lets the harness set a cell's
+    #: source through the model, find a notebook's panel, and run commands), no
+    #: update checks.
+    options: tuple[str, ...]
+
+    def notebook_url(self, path: str) -> str:
+        """The page of the notebook at ``path`` (JupyterLab: in a workspace of its own,
+        since the default one would reopen the notebooks earlier tests left open)."""
+        if self.command == "lab":
+            return f"/lab/workspaces/test-{uuid.uuid4().hex[:12]}/tree/{quote(path)}"
+        return f"/notebooks/{quote(path)}"
+
+    def kernel_idle(self, path: str) -> tuple[str, Any]:
+        """A JavaScript predicate and its argument: the notebook's kernel is idle."""
+        if self.command == "lab":
+            return _JS_KERNEL_IDLE, [KERNEL_IDLE_INDICATOR, KERNEL_IDLE_TEXT]
+        return _JS_NOTEBOOK7_KERNEL_IDLE, [KERNEL_IDLE_INDICATOR, path]
+
+
+JUPYTERLAB = JupyterApp(
+    "lab",
+    "JupyterLab",
+    (
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ),
+)
+NOTEBOOK7 = JupyterApp(
+    "notebook", "Jupyter Notebook", ("--JupyterNotebookApp.expose_app_in_browser=True",)
+)
 
 
 @dataclass
 class LabServer:
-    """A running ``jupyter lab``; make one with :meth:`running`."""
+    """A running Jupyter server with JupyterLab (or Notebook 7, built from the same
+    parts); make one with :meth:`running`."""
 
     url: str
     token: str = field(repr=False)
     root_dir: Path
     settings_dir: Path
-    log_path: Path
-    process: subprocess.Popen[bytes] = field(repr=False)
+    app: JupyterApp
+    process: ServerProcess = field(repr=False)
     client: httpx.Client = field(repr=False)
 
     @classmethod
     @contextmanager
-    def running(cls, base_dir: Path, *, timeout: float = 60.0) -> Iterator[LabServer]:
-        """Start JupyterLab with all its state under ``base_dir``; stop it on exit."""
-        dirs = {
-            name: base_dir / name for name in ("root", "config", "data", "settings", "workspaces")
-        }
-        dirs["runtime"] = base_dir / "runtime"
-        dirs["ipython"] = base_dir / "ipython"
+    def running(
+        cls, base_dir: Path, *, app: JupyterApp = JUPYTERLAB, timeout: float = 60.0
+    ) -> Iterator[LabServer]:
+        """Start the server with all its state under ``base_dir``; stop it on exit."""
+        env = jupyter_env(base_dir)
+        dirs = {name: base_dir / name for name in ("root", "settings", "workspaces")}
         for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(dirs["settings"])
+        env["JUPYTERLAB_WORKSPACES_DIR"] = str(dirs["workspaces"])
         # No "what's new" or "update available" toast: it would cover the page in
         # screenshots, and fetching news needs the internet.
         _write_settings(
@@ -117,21 +154,11 @@ class LabServer:
 
         token = uuid.uuid4().hex
         port = free_port()
-        env = {
-            **os.environ,
-            "JUPYTER_CONFIG_DIR": str(dirs["config"]),
-            "JUPYTER_DATA_DIR": str(dirs["data"]),
-            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
-            "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
-            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
-            "IPYTHONDIR": str(dirs["ipython"]),
-            "JUPYTER_PLATFORM_DIRS": "1",
-        }
         command = [
             sys.executable,
             "-m",
             "jupyter",
-            "lab",
+            app.command,
             "--no-browser",
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
@@ -140,64 +167,27 @@ class LabServer:
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={dirs['root']}",
-            # window.jupyterapp: lets the harness set a cell's source through the model,
-            # find a notebook's panel, and run commands (the theme switch).
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly",
+            *app.options,
         ]
-        log_path = base_dir / "jupyterlab.log"
-        url = f"http://127.0.0.1:{port}"
-        with log_path.open("wb") as log:
-            # A session of its own, so that stopping it can also reach its kernels.
-            process = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        client = httpx.Client(
-            base_url=url, headers={"Authorization": f"token {token}"}, timeout=30.0
-        )
-        server = cls(url, token, dirs["root"], dirs["settings"], log_path, process, client)
-        try:
-            server._wait_ready(timeout)
-            yield server
-        finally:
-            server._stop()
+        headers = {"Authorization": f"token {token}"}
+        with (
+            ServerProcess.running(
+                app.name,
+                command,
+                port=port,
+                env=env,
+                log_path=base_dir / f"jupyter-{app.command}.log",
+                ready_path="/api/status",
+                headers=headers,
+                timeout=timeout,
+            ) as process,
+            httpx.Client(base_url=process.url, headers=headers, timeout=30.0) as client,
+        ):
+            yield cls(process.url, token, dirs["root"], dirs["settings"], app, process, client)
 
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"JupyterLab exited with code {self.process.returncode} while starting."
-                    f"\n--- {self.log_path}\n{_tail(self.log_path)}",
-                    pytrace=False,
-                )
-            try:
-                if self.client.get("/api/status", timeout=2.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"JupyterLab did not answer {self.url}/api/status within {timeout:.0f} s."
-                    f"\n--- {self.log_path}\n{_tail(self.log_path)}",
-                    pytrace=False,
-                )
-            time.sleep(0.2)
-
-    def _stop(self) -> None:
-        self.client.close()
-        if self.process.poll() is None:
-            # SIGTERM lets the server shut its kernels down cleanly.
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        # Whatever is left of the server's session (a kernel that would not die).
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+    @property
+    def log_path(self) -> Path:
+        return self.process.log_path
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Call the server's REST API (``path`` starts with ``/api/`` or ``/lab/api/``)."""
@@ -205,35 +195,10 @@ class LabServer:
         response.raise_for_status()
         return response
 
-    def create_notebook(self, name: str) -> str:
-        """Write an empty notebook (one empty code cell) at ``name``; return its path."""
-        model = {
-            "type": "notebook",
-            "format": "json",
-            "content": {
-                "nbformat": 4,
-                "nbformat_minor": 5,
-                # A kernelspec, so that Lab starts the kernel instead of asking for one.
-                "metadata": {
-                    "kernelspec": {
-                        "name": "python3",
-                        "display_name": "Python 3 (ipykernel)",
-                        "language": "python",
-                    },
-                    "language_info": {"name": "python"},
-                },
-                "cells": [
-                    {
-                        "cell_type": "code",
-                        "id": uuid.uuid4().hex[:8],
-                        "metadata": {},
-                        "source": "",
-                        "outputs": [],
-                        "execution_count": None,
-                    }
-                ],
-            },
-        }
+    def create_notebook(self, name: str, cells: Sequence[str] = ("",)) -> str:
+        """Write a notebook of code cells with these sources (by default one empty
+        cell) at ``name``; return its path."""
+        model = {"type": "notebook", "format": "json", "content": notebook_json(cells)}
         self.api("PUT", f"/api/contents/{quote(name)}", json=model)
         return name
 
@@ -268,17 +233,6 @@ def _write_settings(settings_dir: Path, plugin: str, values: dict[str, Any]) -> 
     path = settings_dir / _APPUTILS / f"{plugin}.jupyterlab-settings"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values))
-
-
-def launch_chromium(playwright: Playwright) -> Browser:
-    """Start the system Chromium headless; fail (never skip) when it is not installed."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} not found: the browser tests drive the system Chromium. "
-            f"Install it with: {INSTALL_CHROMIUM}",
-            pytrace=False,
-        )
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 # JavaScript run in the page. `window.jupyterapp` exists thanks to expose_app_in_browser.
@@ -350,6 +304,17 @@ _JS_KERNEL_IDLE = """([indicator, text]) => {
         && bar !== null && bar.textContent.includes(text);
 }"""
 
+# Whether the notebook's kernel is idle in Notebook 7, which has no status bar: the
+# toolbar's execution indicator, and the kernel status that JupyterLab's status bar shows
+# (read from the notebook's panel, once the app has started).
+_JS_NOTEBOOK7_KERNEL_IDLE = """([indicator, path]) => {
+    const app = window.jupyterapp;
+    const panel = app && [...app.shell.widgets("main")]
+        .find((widget) => widget.context && widget.context.path === path);
+    return document.querySelector(indicator) !== null && Boolean(panel)
+        && panel.sessionContext.kernelDisplayStatus === "idle";
+}"""
+
 
 @dataclass
 class Notebook:
@@ -364,48 +329,56 @@ class Notebook:
     page: Page = field(repr=False)
     path: str
     screenshot_prefix: str = field(repr=False)
-    #: Uncaught exceptions in the page and console errors, for tests that want none.
-    page_errors: list[str] = field(default_factory=list, repr=False)
+    #: Uncaught exceptions in the page and console errors, for tests that want none
+    #: (watched from :meth:`open` on, unless given).
+    console: ConsoleLog | None = field(default=None, repr=False)
+
+    @classmethod
+    def in_new_context(
+        cls,
+        lab: LabServer,
+        browser: Browser,
+        path: str,
+        *,
+        screenshot_prefix: str,
+        viewport: tuple[int, int] = (1280, 900),
+    ) -> Notebook:
+        """The notebook at ``path``, to open in a page of a new browser context (no
+        cookies, storage or cache shared with other notebooks)."""
+        context, page, console = new_page(browser, viewport)
+        return cls(lab, context, page, path, screenshot_prefix, console)
+
+    @property
+    def page_errors(self) -> list[str]:
+        return self.console.texts if self.console is not None else []
 
     def open(self, *, theme: str | None = None, timeout: float = 60.0) -> Notebook:
         """Load the notebook in the page and wait until its kernel is idle."""
-        self.page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
-        self.page.on(
-            "console",
-            lambda message: (
-                self.page_errors.append(message.text) if message.type == "error" else None
-            ),
-        )
-        # A workspace of its own: the default workspace would reopen the notebooks that
-        # earlier tests left open, each with a kernel.
-        workspace = f"test-{uuid.uuid4().hex[:12]}"
+        if self.console is None:
+            self.console = ConsoleLog.watch(self.page)
         self.lab.set_theme_setting(theme)
         # Start the kernel now, while the page loads Lab's JavaScript (2-3 s): the page
         # then joins this session instead of starting one. Saves about a second.
         self.lab.start_session(self.path)
         self.page.goto(
-            f"{self.lab.url}/lab/workspaces/{workspace}/tree/{quote(self.path)}"
-            f"?token={self.lab.token}"
+            f"{self.lab.url}{self.lab.app.notebook_url(self.path)}?token={self.lab.token}"
         )
         self.wait_for_kernel_idle(timeout=timeout)
         if theme is not None:
             expect(self.page.locator("body")).to_have_attribute(
                 "data-jp-theme-name", theme, timeout=timeout * 1000
             )
-        # Room for the notebook: no file browser, no property inspector.
+        # Room for the notebook: no file browser, no property inspector (Notebook 7
+        # shows neither by default).
         self.page.evaluate(
-            "() => { window.jupyterapp.shell.collapseLeft(); "
-            "window.jupyterapp.shell.collapseRight(); }"
+            "() => { window.jupyterapp.shell.collapseLeft?.(); "
+            "window.jupyterapp.shell.collapseRight?.(); }"
         )
         return self
 
     def wait_for_kernel_idle(self, *, timeout: float = 30.0) -> None:
-        self.wait_in_page(
-            _JS_KERNEL_IDLE,
-            [KERNEL_IDLE_INDICATOR, KERNEL_IDLE_TEXT],
-            timeout=timeout,
-            what="the kernel to be idle",
-        )
+        predicate, arg = self.lab.app.kernel_idle(self.path)
+        self.wait_in_page(predicate, arg, timeout=timeout, what="the kernel to be idle")
 
     def wait_in_page(self, predicate: str, arg: Any = None, *, timeout: float, what: str) -> None:
         """Wait until the JavaScript ``predicate(arg)`` is true, polling inside the page.
@@ -480,19 +453,19 @@ class Notebook:
         """
         return self.wait(self.submit(code), timeout=timeout, check=check)
 
+    def run_all(self, *, timeout: float = 60.0) -> None:
+        """Run every cell from the menu (Run, Run All Cells), as a user would, and wait
+        until the last one has run and the kernel is idle again."""
+        self.page.get_by_role("menuitem", name="Run", exact=True).click()
+        self.page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        self.wait(self.cell_count - 1, timeout=timeout)
+
     # -- look -----------------------------------------------------------------------
 
     def screenshot(self, name: str, target: Locator | None = None) -> Path:
         """Save a PNG of the page (or of ``target``) under ``tests/browser/screenshots/``,
         named after the test and ``name``; return its path."""
-        SCREENSHOT_DIR.mkdir(exist_ok=True)
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{self.screenshot_prefix}-{name}").strip("-")
-        path = SCREENSHOT_DIR / f"{slug}.png"
-        if target is None:
-            self.page.screenshot(path=path)
-        else:
-            target.screenshot(path=path)
-        return path
+        return save_screenshot(target or self.page, self.screenshot_prefix, name)
 
     def set_theme(self, theme: str, *, timeout: float = 10.0) -> None:
         """Switch the theme live, e.g. to :data:`DARK_THEME`, as the Settings menu does.

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .lab import SCREENSHOT_DIR, free_port
+from .pages import SCREENSHOT_DIR
+from .servers import free_port
 
 pytestmark = pytest.mark.browser
 
