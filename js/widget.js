@@ -26,6 +26,7 @@ import { createRenderer } from "./markdown.js";
 import { StreamStore, isTextChange } from "./store.js";
 import { ThinkingSection } from "./thinking.js";
 import { ToolCards } from "./tools.js";
+import { PageRequest } from "./transport.js";
 import { EventsView, Feed, MarkdownView, SharedFrame, TextView } from "./views.js";
 
 /**
@@ -40,6 +41,7 @@ import { EventsView, Feed, MarkdownView, SharedFrame, TextView } from "./views.j
  * @property {number} generation
  * @property {boolean} allow_remote_images
  * @property {number} max_event_rows
+ * @property {"kernel" | "browser"} transport who makes the request
  * @property {string} _view_key the widget's own random id, to find its views
  *
  * @typedef {import("@anywidget/types").AnyModel<Model>} AnyModel
@@ -390,9 +392,14 @@ function draw({ model, el }) {
     error.replaceChildren(...parts);
   }
 
+  // transport="browser": this view may be the one that makes the request.
+  const page = model.get("transport") === "browser"
+    ? new PageRequest({ send: (message) => model.send(message), window })
+    : null;
+
   /** @type {[string, (...args: any[]) => void][]} */
   const listeners = [
-    ["msg:custom", (message) => store.receive(message)],
+    ["msg:custom", (message) => page?.receive(message) || store.receive(message)],
     ["change:generation", () => store.newGeneration(model.get("generation"))],
     ["change:status", showStatus],
     ["change:reconnect_info", showStatus],
@@ -404,7 +411,10 @@ function draw({ model, el }) {
   ];
   for (const [name, listener] of listeners) model.on(name, listener);
 
-  stop.addEventListener("click", () => model.send({ kind: "stop" }));
+  stop.addEventListener("click", () => {
+    page?.stop(); // at once: the server sees the close without a round trip to the kernel
+    model.send({ kind: "stop" });
+  });
   restart.addEventListener("click", () => model.send({ kind: "restart" }));
   copyOnClick(window, copy, () => store.text); // the answer: not the reasoning, not the calls
   jump.addEventListener("click", () => follower.resume());
@@ -412,6 +422,7 @@ function draw({ model, el }) {
   showStatus();
   showError();
   store.catchUp(model.get("generation"));
+  page?.volunteer();
 
   return {
     root,
@@ -419,6 +430,7 @@ function draw({ model, el }) {
     followers: [follower, thinking.follower],
     dispose() {
       disposed = true;
+      page?.dispose();
       follower.dispose();
       thinking.dispose();
       for (const [name, listener] of listeners) model.off(name, listener);

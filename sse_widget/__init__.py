@@ -16,10 +16,12 @@ if _typing.TYPE_CHECKING:
         ConnectError,
         ConnectionLostError,
         ContentTypeError,
+        CORSError,
         EventTooLargeError,
         HTTPStatusError,
         IdleTimeoutError,
         NetworkError,
+        NoPageError,
         ResponseError,
         RetriesExhaustedError,
         ServerEventError,
@@ -46,9 +48,9 @@ _HOMES = {
     name: module
     for module, names in {
         "._api": "aiter_events iter_events",
-        "._exceptions": "ConnectError ConnectionLostError ContentTypeError EventTooLargeError "
-        "HTTPStatusError IdleTimeoutError NetworkError ResponseError RetriesExhaustedError "
-        "ServerEventError StreamError",
+        "._exceptions": "CORSError ConnectError ConnectionLostError ContentTypeError "
+        "EventTooLargeError HTTPStatusError IdleTimeoutError NetworkError NoPageError "
+        "ResponseError RetriesExhaustedError ServerEventError StreamError",
         "._formats": "FORMATS Extractor JSONFormat MalformedEvent ReasoningPart TextPart ToolCall "
         "ToolCallPart get_extractor",
         "._models": "Event ReconnectAttempt",
@@ -61,6 +63,7 @@ _HOMES = {
 
 __all__ = [
     "FORMATS",
+    "CORSError",
     "ConnectError",
     "ConnectionLostError",
     "ContentTypeError",
@@ -73,6 +76,7 @@ __all__ = [
     "MalformedEvent",
     "MockServer",
     "NetworkError",
+    "NoPageError",
     "ReasoningPart",
     "Reconnect",
     "ReconnectAttempt",

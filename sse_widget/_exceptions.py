@@ -8,9 +8,14 @@ The tree::
     │   └── ContentTypeError      200, but the Content-Type is not text/event-stream
     ├── NetworkError              the connection could not be made or did not last
     │   ├── ConnectError          connecting, sending the request or waiting for the
-    │   │                         response headers failed or timed out (``timeout``)
+    │   │   │                     response headers failed or timed out (``timeout``)
+    │   │   └── NoPageError       transport="browser": no page showed the widget to make
+    │   │                         the request within ``timeout``
+    │   ├── CORSError             transport="browser": the browser blocked the request,
+    │   │                         since the server does not allow the page's origin
     │   ├── IdleTimeoutError      no byte (not even a comment) for ``idle_timeout`` seconds
-    │   └── ConnectionLostError   the connection broke in the middle of the stream
+    │   └── ConnectionLostError   the connection broke in the middle of the stream (or the
+    │                             page making the request went away)
     ├── EventTooLargeError        a line or event was larger than ``max_event_bytes``
     ├── RetriesExhaustedError     reconnecting failed ``max_attempts`` times in a row
     └── ServerEventError          the stream itself reported an error (an ``error`` event)
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "CORSError",
     "ConnectError",
     "ConnectionLostError",
     "ContentTypeError",
@@ -41,6 +47,7 @@ __all__ = [
     "HTTPStatusError",
     "IdleTimeoutError",
     "NetworkError",
+    "NoPageError",
     "ResponseError",
     "RetriesExhaustedError",
     "ServerEventError",
@@ -138,6 +145,38 @@ class NetworkError(StreamError):
 class ConnectError(NetworkError):
     """Connecting, sending the request or waiting for the response headers failed or
     timed out: each of these waits at most ``timeout`` seconds."""
+
+
+class NoPageError(ConnectError):
+    """``transport="browser"``: no page showed the widget to make the request within
+    ``timeout`` seconds (a script, nbval, or a widget never displayed)."""
+
+
+class CORSError(NetworkError):
+    """``transport="browser"``: the browser blocked the request because the server does
+    not allow the page's origin (CORS). Never retried: the answer would be the same.
+
+    ``origin`` is the page's origin; ``method`` and ``header_names`` what the server must
+    allow. The message says how, including for the local model servers people use.
+    """
+
+    def __init__(
+        self, *, url: str, origin: str, method: str, header_names: list[str], detail: str = ""
+    ) -> None:
+        self.origin = origin
+        self.method = method
+        self.header_names = header_names
+        allowed = ", ".join(header_names) or "(none)"
+        super().__init__(
+            f"the browser blocked the request to {url} (CORS){f': {detail}' if detail else ''}. "
+            f"The server must allow this page's origin: answer the preflight (OPTIONS) with "
+            f"Access-Control-Allow-Origin: {origin}, Access-Control-Allow-Methods: {method} "
+            f"and Access-Control-Allow-Headers: {allowed}, and send "
+            f"Access-Control-Allow-Origin: {origin} on its responses. For Ollama, start it "
+            f"with OLLAMA_ORIGINS={origin}; for LM Studio, turn on CORS in its server "
+            f"settings. Or use transport='kernel' if the kernel can reach the server.",
+            url=url,
+        )
 
 
 class IdleTimeoutError(NetworkError):

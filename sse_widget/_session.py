@@ -248,6 +248,13 @@ class StreamSession:
         self._events_on_connection += count
         self.attempt = 0
 
+    def parsed_elsewhere(self, last_event_id: str, retry_ms: int | None) -> None:
+        """An event the page parsed (``transport="browser"``): its last event id and
+        reconnection time are the stream's, as if this session's decoder had read it."""
+        self._decoder.last_event_id = last_event_id
+        if retry_ms is not None:
+            self._decoder.retry = retry_ms
+
     def too_large(self, decoder: EventDecoder) -> EventTooLargeError:
         """The error for a decoder that found a line or event over ``max_event_bytes``."""
         assert self.max_event_bytes is not None

@@ -18,13 +18,16 @@ Synced traitlets (kernel → front end, read-only in Python):
 ``generation``         increments on every (re)start; the view clears its text
 ``allow_remote_images``  whether the markdown view may load remote images (default off)
 ``max_event_rows``     rows the events view keeps
+``transport``          kernel (the kernel makes the request) or browser (a view does)
 =====================  =================================================================
 
 Read-only in Python, not synced: ``stats`` (ttfb_s, ttft_s, tokens, events, bytes,
 elapsed_s, tokens_per_s, reconnects, usage); the view gets them in the deltas.
 
 Custom messages: deltas and snapshots (see ``_coalesce.py``), and from the front end
-``{"kind": "sync"}``, ``{"kind": "stop"}``, ``{"kind": "restart"}``.
+``{"kind": "sync"}``, ``{"kind": "stop"}``, ``{"kind": "restart"}``; with
+``transport="browser"``, the conversation with the view that makes the request (see
+``_browser.py``).
 
 Credentials (headers, auth, cookies, URL userinfo, secret-looking query parameters) stay
 in the kernel: only ``method`` and the redacted ``display_url`` describe the request.
@@ -49,6 +52,7 @@ import traitlets
 
 from ._api import _aiter_session
 from ._arguments import checked_count, checked_flag, checked_hook
+from ._browser import PageLink, page_events
 from ._budget import MessageBudget
 from ._coalesce import DeltaChannel
 from ._exceptions import ResponseError, RetriesExhaustedError, StreamError
@@ -82,6 +86,9 @@ __all__ = ["StreamWidget"]
 logger = logging.getLogger("sse_widget")
 
 RENDERS = ("markdown", "text", "events")
+TRANSPORTS = ("kernel", "browser")
+#: Messages of the conversation with the view making a browser request (see _browser.py).
+_PAGE_KINDS = frozenset({"volunteer", "response", "events", "alive", "end", "fail", "gone"})
 _ACTIVE = ("connecting", "streaming", "reconnecting")
 #: Seconds between stats updates sent to the front end while streaming.
 STATS_INTERVAL = 0.25
@@ -116,6 +123,11 @@ class StreamWidget(anywidget.AnyWidget):
     or a callable); ``render`` is ``"markdown"``, ``"text"`` or ``"events"``. Streaming
     starts at once unless ``autostart=False``.
 
+    ``transport="browser"`` has the page make the request instead of the kernel, for
+    endpoints only the reader's browser can reach (a model on the reader's laptop, a VPN):
+    the first view showing the widget fetches and forwards the events; everything else
+    is the same. The headers, key included, then reach the page's JavaScript.
+
     Callbacks run on the streams thread, not the kernel's main thread:
     ``on_open(response)`` may reject a response by raising; ``on_message(event)`` sees
     every event; ``on_error(error)`` may return a retry delay in seconds, ``None`` (the
@@ -138,6 +150,7 @@ class StreamWidget(anywidget.AnyWidget):
     generation = traitlets.Int(0, read_only=True).tag(sync=True)
     allow_remote_images = traitlets.Bool(False).tag(sync=True)
     max_event_rows = traitlets.Int(500, read_only=True).tag(sync=True)
+    transport = traitlets.Unicode("kernel", read_only=True).tag(sync=True)
     # A random id, so that the front end can hand a drawn view over to the new view that
     # JupyterLab makes when this widget's display is updated (see js/widget.js).
     _view_key = traitlets.Unicode(read_only=True).tag(sync=True)
@@ -169,11 +182,16 @@ class StreamWidget(anywidget.AnyWidget):
         max_chars: int | None = DEFAULT_MAX_CHARS,
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         allow_remote_images: bool = False,
+        transport: str = "kernel",
     ) -> None:
         if render not in RENDERS:
             raise ValueError(
                 f"render must be one of {', '.join(map(repr, RENDERS))}, not {render!r}"
             )
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be 'kernel' or 'browser', not {transport!r}")
+        if transport == "browser" and client is not None:
+            raise ValueError('client= is an httpx client: transport="browser" uses none')
         # A bad format fails here, not later on the streams thread.
         get_extractor(format)
         checked_hook("on_message", on_message)
@@ -201,6 +219,9 @@ class StreamWidget(anywidget.AnyWidget):
             "on_error": on_error,
             "max_event_bytes": max_event_bytes,
         }
+        self._transport = transport
+        # The views' side of a browser request; it sends through the channel, made below.
+        self._link = PageLink(self._send_custom)
         self._open_stream()  # checks the request's arguments now, on the caller's thread
         # Every message this widget sends goes through its channel's outbox, so the
         # channel exists before the first one (the state sent below).
@@ -218,6 +239,7 @@ class StreamWidget(anywidget.AnyWidget):
         self.set_trait("display_url", redact_url(str(shown)))
         self.set_trait("render", render)
         self.set_trait("max_event_rows", max_event_rows)
+        self.set_trait("transport", transport)
         self.set_trait("_view_key", uuid.uuid4().hex)
         self.set_trait("_module_key", module_key())
         ensure_module_widget()  # before this widget's comm opens: the page gets it first
@@ -395,6 +417,8 @@ class StreamWidget(anywidget.AnyWidget):
         session = StreamSession(
             request.pop("url"), on_open=self._opened, on_reconnect=self._reconnecting, **request
         )
+        if self._transport == "browser":
+            return page_events(session, self._link)
         return _aiter_session(session, client)
 
     def _launch(
@@ -523,9 +547,15 @@ class StreamWidget(anywidget.AnyWidget):
         """Send a custom message now (its turn has come)."""
         super()._send({"method": "custom", "content": message})
 
+    def _send_custom(self, message: dict[str, Any]) -> None:
+        """Queue a custom message for its turn (on the streams thread)."""
+        self._channel.outbox.put(functools.partial(self._send_now, message))
+
     def _on_front_end_message(self, _widget: object, content: Any, _buffers: object) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
-        if kind == "sync":
+        if kind in _PAGE_KINDS:
+            streams_thread.call(self._link.receive, content)
+        elif kind == "sync":
             streams_thread.call(self._channel.send_snapshot)
         elif kind == "stop":
             self.stop()
@@ -537,7 +567,7 @@ class StreamWidget(anywidget.AnyWidget):
     def _send_module(self) -> None:
         # A host that never loaded the kernel's module widget (marimo) asks here.
         for message in module_parts():
-            self._channel.outbox.put(functools.partial(self._send_now, message))
+            self._send_custom(message)
 
 
 def _describe_error(error: BaseException) -> dict[str, Any]:

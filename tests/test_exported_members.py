@@ -50,6 +50,7 @@ def test_importing_the_package_alone_loads_no_widget_or_http_code() -> None:
 
 def test_the_exported_names() -> None:
     assert sorted(sse_widget.__all__) == [
+        "CORSError",
         "ConnectError",
         "ConnectionLostError",
         "ContentTypeError",
@@ -63,6 +64,7 @@ def test_the_exported_names() -> None:
         "MalformedEvent",
         "MockServer",
         "NetworkError",
+        "NoPageError",
         "ReasoningPart",
         "Reconnect",
         "ReconnectAttempt",
