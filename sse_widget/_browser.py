@@ -46,7 +46,7 @@ from typing import Any
 
 import httpx
 
-from ._exceptions import CORSError, NoPageError, StreamError
+from ._exceptions import CORSError, EventTooLargeError, NoPageError, StreamError
 from ._models import Event
 from ._session import ResponseCheck, StreamSession
 
@@ -222,23 +222,27 @@ async def _batches(session: StreamSession, link: PageLink) -> AsyncIterator[list
             progress = time.monotonic()
         kind = message.get("kind")
         if kind == "events":
-            events = _events(session, message.get("events"))
+            events, too_large = _events(session, message.get("events"))
             if events:
                 yield events
+            if too_large is not None:
+                raise too_large
         elif kind == "end":
             return
         elif kind != "alive":
             raise _failure(session, message)
 
 
-def _events(session: StreamSession, raw: Any) -> list[Event]:
-    """Events as the page parsed them: ``[type, data, id, retry, ms]`` each.
+def _events(session: StreamSession, raw: Any) -> tuple[list[Event], EventTooLargeError | None]:
+    """Events as the page parsed them (``[type, data, id, retry, ms]`` each), up to one
+    larger than ``max_event_bytes`` if one is (the page holds it already; the kernel
+    keeps its bound all the same).
 
     fetch-event-source hands over every block, even one without data (the spec dispatches
     none for it) and cannot tell ``data:`` with nothing after it from no data: a block
     whose data is empty only moves the last event id and reconnection time.
     """
-    events = []
+    events: list[Event] = []
     for item in raw if isinstance(raw, list) else ():
         kind, data, event_id, retry = (list(item) + [None] * 4)[:4]
         retry_ms = retry if isinstance(retry, int) and retry >= 0 else None
@@ -246,10 +250,13 @@ def _events(session: StreamSession, raw: Any) -> list[Event]:
         session.parsed_elsewhere(last_id, retry_ms)
         if not data:
             continue
+        limit = session.max_event_bytes
+        if limit is not None and len(str(data).encode("utf-8", "replace")) > limit:
+            return events, EventTooLargeError(limit=limit, url=session.shown_url)
         events.append(
             Event(event=str(kind or "message"), data=str(data), id=last_id, retry=retry_ms)
         )
-    return events
+    return events, None
 
 
 def _failure(session: StreamSession, message: Message) -> Exception:

@@ -19,6 +19,7 @@ from sse_widget import (
     ContentTypeError,
     CORSError,
     Event,
+    EventTooLargeError,
     HTTPStatusError,
     IdleTimeoutError,
     NoPageError,
@@ -311,6 +312,15 @@ async def test_no_page_is_a_clear_error_after_the_timeout() -> None:
     assert 'transport="kernel"' in str(error)
     assert "0.3 s" in str(error)
     assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_an_event_over_max_event_bytes_ends_the_stream_after_the_ones_before() -> None:
+    page = Page([OK, batch(["", "small", "", None, 1], ["", "x" * 2000, "", None, 2])])
+    events, error = await run(session(max_event_bytes=1000), page)
+    assert [e.data for e in events] == ["small"]
+    assert isinstance(error, EventTooLargeError)
+    assert page.kinds()[-1] == "abort"
+    assert len(page.requests()) == 1
 
 
 async def test_a_page_that_goes_silent_has_gone(monkeypatch: pytest.MonkeyPatch) -> None:
