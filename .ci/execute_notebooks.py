@@ -9,6 +9,8 @@ finished; it ignores the later ``update_display_data`` messages with which a fin
 StreamWidget writes its answer into its cell's output. So this script ignores them too
 (otherwise the stored output would have fields the re-run lacks). Widget state and
 execution timings are not stored: they hold ports and times that differ on every run.
+Cells that start with ``# NBVAL_SKIP`` are not run, as nbval does not run them (they
+need a page showing the widget: the browser tests run them).
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 class ClientAsNbvalSees(NotebookClient):
     def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
         pass
+
+    async def async_execute_cell(
+        self, cell: Any, cell_index: int, *args: Any, **kwargs: Any
+    ) -> Any:
+        if cell.cell_type == "code" and cell.source.lstrip().startswith("# NBVAL_SKIP"):
+            cell.outputs = []
+            cell.execution_count = None
+            return cell
+        return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
 
 
 def execute(path: Path) -> None:
