@@ -371,6 +371,10 @@ JS_PAGE_PROBES_READ = """() => ({
 })"""
 
 # On the text view: when each token number first shows.
+# The characters a text view shows, as the stream sent them: its text, and the line feed
+# each settled block's end stands for (see js/text.js).
+JS_FLOW_CHARS = """(el) =>
+  el.textContent.length + el.querySelectorAll(".sse-widget-block").length"""
 JS_LATENCY_PROBE = """(el) => {
   const seen = [];
   let last = -1;
@@ -724,12 +728,15 @@ class Bench:
         supported = page.evaluate(JS_PAGE_PROBES)
         self.server.go(run)
         wait_status(notebook, view, "done", timeout_s=120)
-        kernel = json.loads(notebook.run("print(json.dumps(len(w.reasoning)))").inner_text())
+        units = "print(json.dumps(len(w.reasoning.encode('utf-16-le')) // 2))"
+        kernel = json.loads(notebook.run(units).inner_text())
         shown = view.locator(".sse-widget-thinking-text")
         deadline = time.monotonic() + cfg.settle_s
         chars = 0
         while time.monotonic() < deadline:  # the view may still be feeding its last frames
-            chars = bounded_eval(page, "el => el.textContent.length", shown.element_handle())
+            # UTF-16 units, as the kernel's count: each settled block's end stands for the
+            # line feed after its text (see js/text.js).
+            chars = bounded_eval(page, JS_FLOW_CHARS, shown.element_handle())
             if chars >= kernel:
                 break
             time.sleep(0.2)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Browser, Locator, expect
 
 from sse_widget import MockServer
 
@@ -153,6 +153,30 @@ def test_two_views_make_one_request_and_both_show_the_answer(
     assert first_cell >= 0
 
 
+# The page going to the background and back, as a browser signals it.
+HIDE_AND_SHOW = """async () => {
+    for (const hidden of [true, false]) {
+        Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
+        Object.defineProperty(document, "visibilityState", {
+            value: hidden ? "hidden" : "visible", configurable: true,
+        });
+        document.dispatchEvent(new Event("visibilitychange"));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+}"""
+
+
+def test_a_hidden_tab_keeps_its_request_and_never_sends_it_twice(
+    notebook: Notebook, cors_mock: MockServer
+) -> None:
+    before = len(cors_mock.requests)
+    view, post = slow_stream(notebook, cors_mock, rate=40)
+    notebook.page.evaluate(HIDE_AND_SHOW)
+    wait_status(view, "done", timeout=60)
+    assert [r.method for r in cors_mock.requests[before:]].count("POST") == 1
+    assert post.outcome == "complete"
+
+
 def test_a_reload_mid_stream_stops_it_with_a_clear_error(
     notebook: Notebook, cors_mock: MockServer
 ) -> None:
@@ -170,6 +194,53 @@ def test_a_reload_mid_stream_stops_it_with_a_clear_error(
     assert kind == "ConnectionLostError"
     assert "went away" in message
     assert partial > 0  # what came before is kept
+
+
+def test_eventsource_resumes_through_another_open_page_when_the_first_closes(
+    notebook: Notebook, cors_mock: MockServer, chromium: Browser
+) -> None:
+    notebook.run(SETUP)
+    url = cors_mock.url_for("/feed", interval=0.1)
+    first = widget(
+        notebook,
+        notebook.submit(
+            f"w = StreamWidget({url!r}, transport='browser', reconnect='eventsource', "
+            "render='events')\nw"
+        ),
+    )
+    expect(first.locator("tbody tr").first).to_be_visible(timeout=30_000)
+    notebook.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    # The same notebook (and kernel) in a second page, the widget shown there too.
+    other = Notebook.in_new_context(
+        notebook.lab, chromium, notebook.path, screenshot_prefix="resume-second-page"
+    ).open()
+    try:
+        second = widget(other, other.submit("w"))
+        expect(second.locator("tbody tr").first).to_be_visible(timeout=30_000)
+        feeds = [r for r in cors_mock.requests if r.path == "/feed" and r.method == "GET"]
+        assert len(feeds) == 1
+        notebook.page.close()  # the page making the request goes away
+        deadline = time.monotonic() + 30
+        while len(feeds) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            feeds = [r for r in cors_mock.requests if r.path == "/feed" and r.method == "GET"]
+        assert len(feeds) == 2, "no other page took the stream over"
+        resumed = feeds[1]
+        assert resumed.headers["origin"] == origin(other)
+        last = int(resumed.headers["last-event-id"])
+        assert last >= 1
+        events = printed(
+            other,
+            "import time\ntime.sleep(1)\n"
+            "print(json.dumps([w.status, [int(e.id) for e in w.events]]))",
+        )
+        status, ids = events
+        assert status == "streaming"
+        assert ids == list(range(ids[0], ids[-1] + 1)), "an event was lost or repeated"
+        assert ids[-1] > last
+        other.run("w.stop()")
+    finally:
+        other.close()
 
 
 def test_the_key_is_absent_from_state_every_other_message_and_the_saved_notebook(
