@@ -9,6 +9,7 @@ kernel's would not), its headers and body, and when its connection closed.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -92,16 +93,23 @@ def test_a_post_with_a_key_streams_from_another_origin_into_the_view_and_wait(
     notebook.screenshot("done", view)
 
 
+def failure(notebook: Notebook) -> list[Any]:
+    """``w``'s error once it ends: its type, message and (if any) last error's type."""
+    return printed(  # type: ignore[no-any-return]
+        notebook,
+        "try:\n    w.wait(60)\nexcept Exception as e:\n"
+        "    last = getattr(e, 'last_error', None)\n"
+        "    print(json.dumps([type(e).__name__, str(e), type(last).__name__]))",
+        timeout=90,
+    )
+
+
 def test_a_server_without_cors_gives_the_cors_error_and_what_to_allow(
     notebook: Notebook, plain_mock: MockServer
 ) -> None:
     _cell, view = show(notebook, plain_mock.url_for("/v1/chat/completions"))
     wait_status(view, "error", timeout=60)
-    kind, message = printed(
-        notebook,
-        "try:\n    w.wait(10)\n"
-        "except Exception as e:\n    print(json.dumps([type(e).__name__, str(e)]))",
-    )
+    kind, message, _ = failure(notebook)
     assert kind == "CORSError"
     page_origin = origin(notebook)
     assert f"Access-Control-Allow-Origin: {page_origin}" in message
@@ -109,6 +117,29 @@ def test_a_server_without_cors_gives_the_cors_error_and_what_to_allow(
     assert f"OLLAMA_ORIGINS={page_origin}" in message
     expect(view.locator(".sse-widget-error")).to_contain_text("CORS")
     notebook.screenshot("cors", view)
+
+
+def test_an_http_error_read_by_the_page_carries_the_servers_words(
+    notebook: Notebook, cors_mock: MockServer
+) -> None:
+    _cell, view = show(notebook, cors_mock.url_for("/v1/chat/completions", status=401))
+    wait_status(view, "error", timeout=60)
+    kind, message, _ = failure(notebook)
+    assert kind == "HTTPStatusError"
+    assert "401" in message
+    assert "invalid_api_key" in message or "API key" in message, message
+    expect(view.locator(".sse-widget-error")).to_contain_text("401")
+
+
+def test_a_server_that_is_not_there_is_a_network_failure_not_cors(notebook: Notebook) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _cell, view = show(notebook, f"http://127.0.0.1:{port}/v1/chat/completions")
+    wait_status(view, "error", timeout=60)
+    kind, _message, last = failure(notebook)
+    # Retried as the kernel's transport would (nothing had arrived), then given up.
+    assert (kind, last) == ("RetriesExhaustedError", "ConnectError")
 
 
 def slow_stream(notebook: Notebook, mock: MockServer, rate: int) -> tuple[Locator, Any]:
@@ -185,15 +216,10 @@ def test_a_reload_mid_stream_stops_it_with_a_clear_error(
     notebook.page.reload()
     notebook.wait_for_kernel_idle(timeout=60)
     assert post.ended.wait(10)  # the page's fetch died with the page
-    kind, message, partial = printed(
-        notebook,
-        "try:\n    w.wait(60)\nexcept Exception as e:\n"
-        "    print(json.dumps([type(e).__name__, str(e), len(w.text)]))",
-        timeout=90,
-    )
+    kind, message, _ = failure(notebook)
     assert kind == "ConnectionLostError"
     assert "went away" in message
-    assert partial > 0  # what came before is kept
+    assert printed(notebook, "print(len(w.text))") > 0  # what came before is kept
 
 
 def test_eventsource_resumes_through_another_open_page_when_the_first_closes(
