@@ -50,9 +50,8 @@ import anywidget
 import httpx
 import traitlets
 
-from ._api import _aiter_session
 from ._arguments import checked_count, checked_flag, checked_hook
-from ._browser import PageLink, page_events
+from ._browser import PageLink
 from ._budget import MessageBudget
 from ._coalesce import DeltaChannel
 from ._exceptions import ResponseError, RetriesExhaustedError, StreamError
@@ -70,14 +69,13 @@ from ._loop import streams_thread
 from ._models import Event, ReconnectAttempt
 from ._output import Displays, saved_answer
 from ._reconnect import ReconnectSpec
-from ._redact import redact_url
+from ._request import WidgetRequest
 from ._session import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_TIMEOUT,
     ErrorHook,
     OpenHook,
-    StreamSession,
 )
 from ._stats import StreamStats
 
@@ -86,7 +84,6 @@ __all__ = ["StreamWidget"]
 logger = logging.getLogger("sse_widget")
 
 RENDERS = ("markdown", "text", "events")
-TRANSPORTS = ("kernel", "browser")
 #: Messages of the conversation with the view making a browser request (see _browser.py).
 _PAGE_KINDS = frozenset({"volunteer", "response", "events", "alive", "end", "fail", "gone"})
 _ACTIVE = ("connecting", "streaming", "reconnecting")
@@ -188,10 +185,6 @@ class StreamWidget(anywidget.AnyWidget):
             raise ValueError(
                 f"render must be one of {', '.join(map(repr, RENDERS))}, not {render!r}"
             )
-        if transport not in TRANSPORTS:
-            raise ValueError(f"transport must be 'kernel' or 'browser', not {transport!r}")
-        if transport == "browser" and client is not None:
-            raise ValueError('client= is an httpx client: transport="browser" uses none')
         # A bad format fails here, not later on the streams thread.
         get_extractor(format)
         checked_hook("on_message", on_message)
@@ -205,24 +198,15 @@ class StreamWidget(anywidget.AnyWidget):
         self._on_open = on_open
         self._on_message = on_message
         self._on_close = on_close
-        self._request = {
-            "url": url,
-            "method": method,
-            "headers": headers,
-            "params": params,
-            "json": json,
-            "content": content,
-            "timeout": timeout,
-            "idle_timeout": idle_timeout,
-            "reconnect": reconnect,
-            "client": client,
-            "on_error": on_error,
-            "max_event_bytes": max_event_bytes,
-        }
-        self._transport = transport
+        # Checks every argument of the request now, on the caller's thread.
+        self._request = WidgetRequest(
+            url=url, method=method, headers=headers, params=params, json=json,
+            content=content, timeout=timeout, idle_timeout=idle_timeout, reconnect=reconnect,
+            client=client, on_error=on_error, max_event_bytes=max_event_bytes,
+            transport=transport,
+        )  # fmt: skip
         # The views' side of a browser request; it sends through the channel, made below.
         self._link = PageLink(self._send_custom)
-        self._open_stream()  # checks the request's arguments now, on the caller's thread
         # Every message this widget sends goes through its channel's outbox, so the
         # channel exists before the first one (the state sent below).
         self._channel = DeltaChannel(
@@ -231,12 +215,9 @@ class StreamWidget(anywidget.AnyWidget):
             keep_rows=max_event_rows if render == "events" else 0,
             max_chars=max_chars,
         )
-        # The URL as httpx will send it (params replace or extend the query, as httpx does).
-        shown = httpx.Request("GET", url, params=params).url
-        has_body = json is not None or content is not None
         # Set before the comm opens, so they travel in its one opening message.
-        self.set_trait("method", (method or ("POST" if has_body else "GET")).upper())
-        self.set_trait("display_url", redact_url(str(shown)))
+        self.set_trait("method", self._request.shown_method)
+        self.set_trait("display_url", self._request.display_url)
         self.set_trait("render", render)
         self.set_trait("max_event_rows", max_event_rows)
         self.set_trait("transport", transport)
@@ -244,7 +225,7 @@ class StreamWidget(anywidget.AnyWidget):
         self.set_trait("_module_key", module_key())
         ensure_module_widget()  # before this widget's comm opens: the page gets it first
         super().__init__(allow_remote_images=allow_remote_images)
-        self._path = shown.path
+        self._path = self._request.shown_url.path
 
         # Reads a slow stream once per delta instead of once per token (see _coalesce.py).
         self._events: deque[Event] = deque(maxlen=max_events)
@@ -412,14 +393,9 @@ class StreamWidget(anywidget.AnyWidget):
     # -- the stream, on the streams thread ----------------------------------------
 
     def _open_stream(self) -> AsyncIterator[Event]:
-        request = dict(self._request)
-        client = request.pop("client")
-        session = StreamSession(
-            request.pop("url"), on_open=self._opened, on_reconnect=self._reconnecting, **request
+        return self._request.open(
+            on_open=self._opened, on_reconnect=self._reconnecting, link=self._link
         )
-        if self._transport == "browser":
-            return page_events(session, self._link)
-        return _aiter_session(session, client)
 
     def _launch(
         self, events: AsyncIterator[Event], generation: int, finished: threading.Event
