@@ -81,6 +81,8 @@ class PageLink:
         self.view: str | None = None
         self._volunteer: asyncio.Future[str] | None = None
         self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        #: Whether the view's last message said its page is hidden.
+        self._hidden = False
 
     def receive(self, message: Message) -> None:
         view = message.get("view")
@@ -102,6 +104,7 @@ class PageLink:
         self.abort()
         self.attempt += 1
         self._inbox = asyncio.Queue()
+        self._hidden = False
         self._volunteer = asyncio.get_running_loop().create_future()
         self._send({"kind": "call", "attempt": self.attempt})
         try:
@@ -140,9 +143,23 @@ class PageLink:
             self._send({"kind": "abort", "attempt": self.attempt, "view": self.view})
             self.view = None
 
-    async def next(self, timeout: float) -> Message:
-        """The next message of the view making the request; ``TimeoutError`` on silence."""
-        return await asyncio.wait_for(self._inbox.get(), timeout)
+    async def next(self, deadline: float | None) -> Message | None:
+        """The next message of the view making the request, or ``None`` once ``deadline``
+        (``time.monotonic()``) has passed first; ``TimeoutError`` when the view has been
+        silent longer than ``SILENCE`` (``HIDDEN_SILENCE`` when its page said it is hidden):
+        it has gone."""
+        silence = HIDDEN_SILENCE if self._hidden else SILENCE
+        left = None if deadline is None else deadline - time.monotonic()
+        try:
+            message = await asyncio.wait_for(
+                self._inbox.get(), silence if left is None else max(0.0, min(silence, left))
+            )
+        except TimeoutError:
+            if left is not None and left <= silence:
+                return None
+            raise
+        self._hidden = bool(message.get("hidden"))
+        return message
 
 
 async def page_events(session: StreamSession, link: PageLink) -> AsyncIterator[Event]:
@@ -178,17 +195,13 @@ async def _response(session: StreamSession, link: PageLink) -> tuple[httpx.Respo
     """The response's status and headers as the page saw them (and a rejected one's body)."""
     timeout = session.timeout
     deadline = None if timeout is None else time.monotonic() + timeout
-    hidden = False
     while True:
-        silence = HIDDEN_SILENCE if hidden else SILENCE
-        left = None if deadline is None else deadline - time.monotonic()
         try:
-            message = await link.next(silence if left is None else max(0.0, min(silence, left)))
+            message = await link.next(deadline)
         except TimeoutError:
-            if left is not None and left <= silence:
-                raise httpx.ConnectTimeout(f"no response within {timeout:g} s") from None
             raise httpx.ConnectError(_GONE) from None
-        hidden = bool(message.get("hidden"))
+        if message is None:
+            raise httpx.ConnectTimeout(f"no response within {timeout:g} s")
         kind = message.get("kind")
         if kind == "alive":
             continue
@@ -205,17 +218,13 @@ async def _batches(session: StreamSession, link: PageLink) -> AsyncIterator[list
     idle = session.idle_timeout
     progress = time.monotonic()
     received = 0
-    hidden = False
     while True:
-        silence = HIDDEN_SILENCE if hidden else SILENCE
-        idle_left = None if idle is None else progress + idle - time.monotonic()
         try:
-            message = await link.next(silence if idle_left is None else min(silence, idle_left))
+            message = await link.next(None if idle is None else progress + idle)
         except TimeoutError:
-            if idle_left is not None and idle_left <= silence:
-                raise httpx.ReadTimeout("no data") from None
             raise httpx.ReadError(_GONE) from None
-        hidden = bool(message.get("hidden"))
+        if message is None:
+            raise httpx.ReadTimeout("no data")
         count = message.get("bytes")
         if isinstance(count, int) and count > received:
             received = count
