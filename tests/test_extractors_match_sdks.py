@@ -8,7 +8,7 @@ must be equal. Fake keys only; everything on 127.0.0.1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import anthropic
@@ -25,13 +25,6 @@ from sdk_parts import (
 
 from sse_widget import get_extractor, iter_events
 from sse_widget.mock import MockServer
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockServer]:
-    with MockServer() as server:
-        yield server
-        assert server.errors == []
 
 
 def ours(mock: MockServer, format: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -42,19 +41,6 @@ MESSAGES_BODY: dict[str, Any] = {
     "stream": True,
     "messages": [{"role": "user", "content": PROMPT}],
 }
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockServer]:
-    with MockServer() as server:
-        yield server
-        assert server.errors == []
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as http:
-        yield http
 
 
 def parse(body: bytes) -> list[dict[str, str]]:

@@ -66,12 +66,6 @@ def mock() -> Iterator[MockServer]:
     yield from serve(cors=False)
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as http:
-        yield http
-
-
 def cors_of(response: httpx.Response) -> dict[str, str]:
     """The response's CORS headers, and its Vary (lower-case names)."""
     return {

@@ -10,7 +10,6 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -60,19 +59,6 @@ REASONING_TOKENS = split_tokens(REASONING)
 WEATHER_ARGS = '{"city":"Paris","unit":"celsius"}'
 WEATHER_PIECES = ['{"city":', '"Paris",', '"unit":"', 'celsius"', "}"]
 TIME_ARGS = '{"timezone":"Europe/Paris"}'
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockServer]:
-    with MockServer() as server:
-        yield server
-        assert server.errors == []
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as http:
-        yield http
 
 
 def stream(mock: MockServer, client: httpx.Client, path: str, **knobs: Any) -> list[dict[str, Any]]:

@@ -33,13 +33,6 @@ TIME = ("get_time", '{"timezone":"Europe/Paris"}')
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[MockServer]:
-    with MockServer() as server:
-        yield server
-        assert server.errors == []
-
-
-@pytest.fixture(scope="module")
 def openai_client(mock: MockServer) -> Iterator[openai.OpenAI]:
     client = openai.OpenAI(
         base_url=mock.url + "/v1", api_key="sk-test-fake", max_retries=0, timeout=10
