@@ -50,7 +50,7 @@ from ._exceptions import CORSError, EventTooLargeError, NoPageError, StreamError
 from ._models import Event
 from ._session import ResponseCheck, StreamSession
 
-__all__ = ["HIDDEN_SILENCE", "SILENCE", "PageLink", "page_events", "page_headers"]
+__all__ = ["HIDDEN_SILENCE", "SILENCE", "PageLink", "page_events"]
 
 #: Seconds without a message from the view making the request before it counts as gone.
 SILENCE = 5.0
@@ -131,7 +131,7 @@ class PageLink:
                 "view": self.view,
                 "url": str(httpx.Request(session.method, session.url, params=args["params"]).url),
                 "method": session.method,
-                "headers": [list(header) for header in page_headers(session)],
+                "headers": [list(header) for header in _page_headers(args["headers"])],
                 "body": text,
                 "base64": encoded,
             }
@@ -280,7 +280,11 @@ def _failure(session: StreamSession, message: Message) -> Exception:
             url=session.shown_url,
             origin=str(message.get("origin") or "the page's origin"),
             method=session.method,
-            header_names=[name for name, _ in page_headers(session) if name != "accept"],
+            header_names=[
+                name
+                for name, _ in _page_headers(session.request_args()["headers"])
+                if name != "accept"
+            ],
             detail=text,
         )
     if error == "lost":
@@ -288,12 +292,10 @@ def _failure(session: StreamSession, message: Message) -> Exception:
     return httpx.ConnectError(text or "the page could not connect")
 
 
-def page_headers(session: StreamSession) -> list[tuple[str, str]]:
-    """The headers a view sends for ``session`` (names lower-case)."""
+def _page_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """What a view sends of a session's request headers (names lower-case)."""
     return [
-        (name.lower(), value)
-        for name, value in session.request_args()["headers"].items()
-        if name.lower() not in _NOT_SENT
+        (name.lower(), value) for name, value in headers.items() if name.lower() not in _NOT_SENT
     ]
 
 
